@@ -1,0 +1,144 @@
+"""Study queries (A1, A5, P2): every path starts from auth.policy.visible_studies."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+from tortoise.expressions import Q
+
+from auth import policy
+from auth.viewer import Anonymous, ApiClientViewer, UserViewer
+from models.studies import Study, StudyCopyTo
+from resolvers.errors import ApiError, bad_input, unauthenticated
+from resolvers.pagination import check_first, decode_cursor, encode_cursor
+
+if TYPE_CHECKING:
+    from schema.context import Context
+
+# Order name -> (key column, descending)
+ORDERS: dict[str, tuple[str, bool]] = {
+    "STUDY_DATE_DESC": ("study_date", True),
+    "STUDY_DATE_ASC": ("study_date", False),
+    "UPDATED_AT_ASC": ("updated_at", False),
+}
+
+
+@dataclass
+class StudyFilterArgs:
+    search: str | None = None
+    modality: str | None = None
+    study_date_from: date | None = None
+    study_date_to: date | None = None
+    updated_since: datetime | None = None
+    via: str | None = None
+    group_id: int | None = None
+
+
+@dataclass
+class StudyPage:
+    studies: list[Study]
+    cursors: list[str]
+    has_next_page: bool
+    count_query: Any  # awaited only when totalCount is asked for
+
+
+def _require_reader(ctx: Context) -> None:
+    if isinstance(ctx.viewer, Anonymous):
+        raise unauthenticated()
+    if isinstance(ctx.viewer, ApiClientViewer) and not ctx.viewer.has_scope("studies:read"):
+        raise ApiError("FORBIDDEN", "This token lacks the scope studies:read.", scope="studies:read")
+
+
+def _filtered(ctx: Context, f: StudyFilterArgs):
+    query = policy.visible_studies(ctx.viewer, ctx.environment.id, ctx.now, f.via, f.group_id)
+    if f.search:
+        words = f.search.strip()
+        if len(words) > 200:
+            raise bad_input("filter.search", "at most 200 characters")
+        # Never the report text: a hidden report must not be findable (A4).
+        query = query.filter(
+            Q(patient_name__icontains=words)
+            | Q(accession_number__icontains=words)
+            | Q(description__icontains=words)
+        )
+    if f.modality:
+        code = f.modality.strip().upper()
+        if not code.isalnum() or len(code) > 16:
+            raise bad_input("filter.modality", "a DICOM modality code such as CT or MR")
+        query = query.filter(modalities_key__contains=f"|{code}|")
+    if f.study_date_from:
+        query = query.filter(study_date__gte=f.study_date_from)
+    if f.study_date_to:
+        query = query.filter(study_date__lte=f.study_date_to)
+    if f.updated_since:
+        query = query.filter(updated_at__gte=f.updated_since)
+    return query
+
+
+def _after(order: str, key: Any, row_id: int) -> Q:
+    column, descending = ORDERS[order]
+    value: Any = date.fromisoformat(key) if column == "study_date" else datetime.fromisoformat(key)
+    op = "lt" if descending else "gt"
+    return Q(**{f"{column}__{op}": value}) | Q(**{column: value, f"id__{op}": row_id})
+
+
+async def list_studies(
+    ctx: Context, first: int, after: str | None, f: StudyFilterArgs, order: str
+) -> StudyPage:
+    """One page of the viewer's studies in keyset order; totalCount is a separate, lazy count."""
+    _require_reader(ctx)
+    check_first(first)
+    query = _filtered(ctx, f)
+    count_query = query.count()
+    if after is not None:
+        key, row_id = decode_cursor(ctx.keyring, order, after)
+        try:
+            query = query.filter(_after(order, key, row_id))
+        except (ValueError, TypeError):
+            raise bad_input("after", "not a cursor of this list") from None
+    column, descending = ORDERS[order]
+    sign = "-" if descending else ""
+    rows = await query.order_by(f"{sign}{column}", f"{sign}id").limit(first + 1).select_related(
+        "institution", "referring_physician"
+    )
+    has_next = len(rows) > first
+    rows = rows[:first]
+    await attach_visibility(ctx, rows)
+    cursors = [encode_cursor(ctx.keyring, order, getattr(s, column), s.id) for s in rows]
+    return StudyPage(rows, cursors, has_next, count_query)
+
+
+async def attach_visibility(ctx: Context, studies: list[Study]) -> None:
+    """Sets `visibility_via` and `visibility_group` on each study: two queries for any page size."""
+    if not studies:
+        return
+    participants: dict[int, list[int]] = {
+        s.id: [s.referring_physician_id] if s.referring_physician_id else [] for s in studies
+    }
+    sharing = None
+    if isinstance(ctx.viewer, UserViewer):
+        for study_id, user_id in await StudyCopyTo.filter(
+            study_id__in=list(participants)
+        ).values_list("study_id", "user_id"):
+            participants[study_id].append(user_id)
+        sharing = await ctx.group_sharing()
+    for s in studies:
+        s.visibility_via, s.visibility_group = policy.visibility_of(
+            ctx.viewer, participants[s.id], sharing
+        )
+
+
+async def get_study(ctx: Context, study_id: int | None = None, uid: str | None = None) -> Study:
+    """One study the viewer may see; NOT_FOUND alike for hidden and missing ones (A5)."""
+    _require_reader(ctx)
+    query = policy.visible_studies(ctx.viewer, ctx.environment.id, ctx.now)
+    query = query.filter(id=study_id) if study_id is not None else query.filter(
+        study_instance_uid=uid
+    )
+    study = await query.select_related("institution", "referring_physician").first()
+    if study is None:
+        raise ApiError("NOT_FOUND", "No such study.")
+    await attach_visibility(ctx, [study])
+    return study

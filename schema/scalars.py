@@ -1,0 +1,48 @@
+"""Date and DateTime as the contract writes them; a DateTime without an offset is refused."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from strawberry.schema.types.base_scalars import wrap_parser
+from strawberry.types.scalar import ScalarDefinition
+
+
+def _parse_datetime(value: str) -> dt.datetime:
+    parsed = dt.datetime.fromisoformat(value)
+    if parsed.tzinfo is None:
+        raise ValueError("a time needs an offset, e.g. 2026-11-28T09:15:00+00:00")
+    return parsed.astimezone(dt.timezone.utc)
+
+
+def _serialize_datetime(value: dt.datetime) -> str:
+    return value.astimezone(dt.timezone.utc).isoformat()
+
+
+def _parse_date(value: str) -> dt.date:
+    if len(value) != 10:
+        raise ValueError("expected YYYY-MM-DD")
+    return dt.date.fromisoformat(value)
+
+
+DateTimeScalar = ScalarDefinition(
+    name="DateTime",
+    description='ISO 8601 with offset, "2026-11-28T09:15:00+00:00"',
+    specified_by_url=None,
+    serialize=_serialize_datetime,
+    parse_value=wrap_parser(_parse_datetime, "DateTime"),
+    parse_literal=None,
+    origin=dt.datetime,
+)
+
+DateScalar = ScalarDefinition(
+    name="Date",
+    description='ISO 8601 calendar date, "2026-11-28"',
+    specified_by_url=None,
+    serialize=dt.date.isoformat,
+    parse_value=wrap_parser(_parse_date, "Date"),
+    parse_literal=None,
+    origin=dt.date,
+)
+
+SCALAR_OVERRIDES = {dt.datetime: DateTimeScalar, dt.date: DateScalar}

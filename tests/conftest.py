@@ -1,0 +1,57 @@
+"""Shared fixtures: one database per test run (SQLite or PostgreSQL), emptied before each test."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+import pytest
+
+os.environ.setdefault("STUDYGATE_DEV", "1")
+os.environ.setdefault("STUDYGATE_SECRET_KEY", "test-secret-key-0123456789-abcdefghijklmnop")
+
+from tests import dbutil  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def tmp_root():
+    with tempfile.TemporaryDirectory(prefix="studygate-tests-") as path:
+        yield path
+
+
+@pytest.fixture(scope="session")
+async def database_url(tmp_root):
+    url = await dbutil.create_database(tmp_root)
+    await dbutil.prepare(url)
+    yield url
+    await dbutil.close()
+    await dbutil.drop_database(url)
+
+
+@pytest.fixture
+async def db(database_url):
+    """An empty, migrated database with the ORM open."""
+    await dbutil.clear_tables(database_url)
+    yield database_url
+
+
+@pytest.fixture
+async def api_factory(db):
+    """`await api_factory(**settings)` gives an Api client on the test database."""
+    from tests.api import Api, make_settings
+
+    clients = []
+
+    def make(**overrides):
+        client = Api(make_settings(db, **overrides))
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        await client.close()
+
+
+@pytest.fixture
+async def api(api_factory):
+    return api_factory()
