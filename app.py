@@ -22,8 +22,10 @@ import schema
 from auth.crypto import Keyring
 from auth.middleware import AuthenticationMiddleware, EnvironmentMissing, ServedEnvironment
 from auth.sessions import SessionPolicy
+from auth.throttle import make_throttle
 from metrics import HTTP_LATENCY, HTTP_REQUESTS
 from models.db import close_db, init_db
+from resolvers.outbound import Outbound
 from schema.view import StudyGateGraphQL
 from settings import Settings, get_settings
 
@@ -106,9 +108,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
         idle=timedelta(minutes=settings.session_idle_minutes),
         absolute=timedelta(hours=settings.session_absolute_hours),
     )
+    throttle = make_throttle(settings.redis_url)
     graphql = StudyGateGraphQL(
         schema.build_schema(introspection=settings.introspection_enabled),
-        settings, keyring, sessions,
+        settings, keyring, sessions, throttle, Outbound(settings),
     )
 
     @contextlib.asynccontextmanager

@@ -89,7 +89,8 @@ async def authenticate(
         return UserViewer(session.user, session)
     if session.patient_access is not None:
         access = session.patient_access
-        if access.revoked_at is not None or now >= access.valid_until:
+        if (access.revoked_at is not None or now >= access.valid_until
+                or (access.valid_from is not None and now < access.valid_from)):
             return ANONYMOUS
         await access.fetch_related("institution")
         return PatientViewer(access, session)

@@ -10,4 +10,5 @@ MODEL_MODULES = [
     "models.patients",
     "models.access_log",
     "models.api_clients",
+    "models.challenges",
 ]

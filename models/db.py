@@ -40,8 +40,11 @@ async def init_db(database_url: str, pool_size: int = 20) -> None:
 
 
 async def migrate(database_url: str) -> None:
-    """Apply the checked-in migrations (idempotent)."""
-    await tortoise_migrate(config=tortoise_config(database_url, 2))
+    """Apply the checked-in migrations (idempotent); leaves no connection open."""
+    try:
+        await tortoise_migrate(config=tortoise_config(database_url, 2))
+    finally:
+        await Tortoise.close_connections()
 
 
 async def close_db() -> None:

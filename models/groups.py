@@ -29,3 +29,17 @@ class GroupMembership(Model):
         table = "group_membership"
         unique_together = (("group", "user"),)
         indexes = (("user_id", "confirmed_at"),)
+
+
+class GroupChange(Model):
+    # Every change to a group's composition: who did what to whom, when (issue: My Groups).
+    id = fields.IntField(primary_key=True)
+    group = fields.ForeignKeyField("models.Group", related_name="changes")
+    actor = fields.ForeignKeyField("models.User", related_name="group_changes_made")
+    action = fields.CharField(max_length=40)
+    subject = fields.ForeignKeyField("models.User", related_name="group_changes_about", null=True)
+    at = fields.DatetimeField()
+    details = fields.CharField(max_length=500, null=True)
+
+    class Meta:
+        table = "group_change"

@@ -39,6 +39,7 @@ class User(Model):
     phone_number = fields.CharField(max_length=20, null=True)
     practitioner_number = fields.CharField(max_length=50, null=True)
     eid_subject = fields.CharField(max_length=50, null=True)
+    cookie_notice_acknowledged_at = fields.DatetimeField(null=True)  # C1, C2
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

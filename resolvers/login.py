@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from auth.crypto import verify_password_async
@@ -18,7 +18,12 @@ if TYPE_CHECKING:
     from schema.context import Context
 
 MAX_PASSWORD_LENGTH = 1024
+# L3: consecutive failures per username, and failures of any kind per client address.
+USERNAME_FAILURES, USERNAME_LOCK = 10, timedelta(minutes=15)
+USERNAME_WINDOW = timedelta(hours=24)
+ADDRESS_FAILURES, ADDRESS_WINDOW = 100, timedelta(hours=1)
 MESSAGES = {
+    "TOO_MANY_ATTEMPTS": "Too many failed attempts; try again later.",
     "INVALID_CREDENTIALS": "The username or password is not correct.",
     "ACCOUNT_PENDING": "Your account is not active yet.",
     "ACCOUNT_DISABLED": "Your account is disabled; contact the service desk.",
@@ -37,6 +42,36 @@ class LoginSuccessful:
     user: User
     expires_at: datetime
     previous_failed_attempts: int
+
+
+def username_key(username_key: str) -> str:
+    return f"user:{username_key}"
+
+
+def address_key(ctx: Context) -> str | None:
+    return f"ip:{ctx.client_ip}" if ctx.client_ip else None
+
+
+async def lockout_seconds(ctx: Context, *keys: str | None) -> int:
+    """Seconds until these keys may try again (L3); 0 when none is locked."""
+    waits = [await ctx.throttle.locked_for(k, ctx.now) for k in keys if k]
+    return max(waits, default=0)
+
+
+async def count_failure(ctx: Context, key: str | None, limit: int, window: timedelta,
+                        lock: timedelta | None = None) -> None:
+    """One more failure for `key`; at `limit` the key is locked (for `lock`, else the window)."""
+    if key and await ctx.throttle.add_failure(key, ctx.now, window) >= limit:
+        await ctx.throttle.lock(key, ctx.now, lock or window)
+
+
+async def count_login_failure(ctx: Context, key: str) -> None:
+    await count_failure(ctx, username_key(key), USERNAME_FAILURES, USERNAME_WINDOW, USERNAME_LOCK)
+    await count_failure(ctx, address_key(ctx), ADDRESS_FAILURES, ADDRESS_WINDOW)
+
+
+def too_many(seconds: int) -> "LoginFailure":
+    return LoginFailure("TOO_MANY_ATTEMPTS", MESSAGES["TOO_MANY_ATTEMPTS"], seconds)
 
 
 async def _record(ctx: Context, user: User | None, key: str, method: str, ok: bool) -> None:
@@ -78,8 +113,13 @@ async def login_with_password(
     if not key or len(key) > 254:
         raise bad_input("username", "between 1 and 254 characters")
     user = await User.filter(environment_id=ctx.environment.id, username_key=key).first()
+    wait = await lockout_seconds(ctx, username_key(key), address_key(ctx))
+    if wait:  # even the right password is refused while locked (L3)
+        await _record(ctx, user, key, "PASSWORD", False)
+        return too_many(wait)
     if not await verify_password_async(user.password_hash if user else None, password):
         await _record(ctx, user, key, "PASSWORD", False)
+        await count_login_failure(ctx, key)
         return LoginFailure("INVALID_CREDENTIALS", MESSAGES["INVALID_CREDENTIALS"])
     assert user is not None
     if user.status in (AccountStatus.PENDING_EMAIL_VERIFICATION, AccountStatus.PENDING_APPROVAL):
@@ -95,6 +135,7 @@ async def complete_login(ctx: Context, user: User, key: str, method: str) -> Log
     """A new session (a new token at every login, L8), the cookie, and the L11 record."""
     previous_failures = await failures_since_last_success(user.id)
     await _record(ctx, user, key, method, True)
+    await ctx.throttle.clear(username_key(key))  # "consecutive": a success starts afresh
     if isinstance(ctx.viewer, (UserViewer, PatientViewer)):
         await end_session(ctx.viewer.session, ctx.now)  # no session fixation
     token, session = await start_session(

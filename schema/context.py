@@ -13,8 +13,10 @@ from strawberry.types import Info as StrawberryInfo
 from auth import policy
 from auth.crypto import Keyring
 from auth.sessions import SessionPolicy
+from auth.throttle import Throttle
 from auth.viewer import UserViewer, Viewer
 from models.environments import Environment
+from resolvers.outbound import Outbound
 from schema.loaders import Loaders
 from settings import Settings
 
@@ -30,6 +32,8 @@ class Context:
     viewer: Viewer
     now: datetime
     client_ip: str | None
+    throttle: Throttle
+    outbound: Outbound
     loaders: Loaders = field(default_factory=Loaders)
     _cache: dict[str, Any] = field(default_factory=dict)
 

@@ -10,6 +10,8 @@ from strawberry.asgi import GraphQL
 
 from auth.crypto import Keyring
 from auth.sessions import SessionPolicy
+from auth.throttle import Throttle
+from resolvers.outbound import Outbound
 from schema.context import Context
 from settings import Settings
 
@@ -17,7 +19,8 @@ GRAPHIQL_PAGE = (Path(__file__).parent / "graphiql.html").read_text()
 
 
 class StudyGateGraphQL(GraphQL):
-    def __init__(self, schema, settings: Settings, keyring: Keyring, sessions: SessionPolicy) -> None:
+    def __init__(self, schema, settings: Settings, keyring: Keyring, sessions: SessionPolicy,
+                 throttle: Throttle, outbound: Outbound) -> None:
         super().__init__(
             schema,
             graphql_ide="graphiql" if settings.graphiql_enabled else None,
@@ -26,6 +29,8 @@ class StudyGateGraphQL(GraphQL):
         self.settings = settings
         self.keyring = keyring
         self.sessions = sessions
+        self.throttle = throttle
+        self.outbound = outbound
 
     async def get_context(self, request: Request, response: Response) -> Context:  # type: ignore[override]
         scope = request.scope
@@ -39,6 +44,8 @@ class StudyGateGraphQL(GraphQL):
             viewer=scope["viewer"],
             now=scope["now"],
             client_ip=scope["client_ip"],
+            throttle=self.throttle,
+            outbound=self.outbound,
         )
 
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:

@@ -12,11 +12,6 @@ from tortoise.connection import get_connection
 
 from models.db import init_db, migrate
 
-TABLES = [
-    "access_log_entry", "patient_access_study", "session", "patient_access", "login_attempt",
-    "report_version", "series", "study_copy_to", "study", "group_membership", "practice_group",
-    "authenticator", "api_client", "user_account", "institution", "environment",
-]
 
 
 def base_url() -> str:
@@ -58,13 +53,18 @@ async def prepare(url: str) -> None:
     await init_db(url, pool_size=10)
 
 
+def _tables() -> list[str]:
+    return sorted(m._meta.db_table for m in Tortoise.apps.get_models_iterable())
+
+
 async def clear_tables(url: str) -> None:
     conn = get_connection("default")
+    tables = _tables()
     if url.startswith("postgres://"):
-        await conn.execute_script(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE")
+        await conn.execute_script(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
     else:
-        for table in TABLES:
-            await conn.execute_script(f'DELETE FROM "{table}"')
+        script = "".join(f'DELETE FROM "{t}";' for t in tables)
+        await conn.execute_script(f"PRAGMA foreign_keys = OFF;{script}PRAGMA foreign_keys = ON;")
 
 
 async def close() -> None:
