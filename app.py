@@ -19,13 +19,22 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from tortoise.connection import get_connection
 
 import schema
+from auth.browsers import UnsupportedBrowserRedirect
 from auth.crypto import Keyring
-from auth.middleware import AuthenticationMiddleware, EnvironmentMissing, ServedEnvironment
+from auth.csrf import OriginGuard, cors_middleware
+from auth.middleware import (
+    AuthenticationMiddleware, EnvironmentMissing, ServedEnvironment, utcnow,
+)
 from auth.sessions import SessionPolicy
+from auth.request_log import RequestLog
 from auth.throttle import make_throttle
+from auth.transport import BodySizeLimit, SecurityHeaders
 from metrics import HTTP_LATENCY, HTTP_REQUESTS
 from models.db import close_db, init_db
+from resolvers import study_access
+from resolvers.dicom import series_dicom_json
 from resolvers.outbound import Outbound
+from resolvers.payments import payment_webhook
 from schema.view import StudyGateGraphQL
 from settings import Settings, get_settings
 
@@ -108,9 +117,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
         idle=timedelta(minutes=settings.session_idle_minutes),
         absolute=timedelta(hours=settings.session_absolute_hours),
     )
-    throttle = make_throttle(settings.redis_url)
+    throttle = make_throttle(settings.redis_url, settings.redis_prefix)
     graphql = StudyGateGraphQL(
-        schema.build_schema(introspection=settings.introspection_enabled),
+        schema.build_schema(introspection=settings.introspection_enabled,
+                            max_query_cost=settings.max_query_cost, suggestions=settings.dev),
         settings, keyring, sessions, throttle, Outbound(settings),
     )
 
@@ -122,20 +132,43 @@ def create_app(settings: Settings | None = None) -> Starlette:
         finally:
             await close_db()
 
+    served = ServedEnvironment(settings.environment)
+
+    async def images(request: Request) -> Response:
+        """A8: the study's series as DICOM JSON while the signed link is valid; 403 after."""
+        env = await served.get()
+        found = await study_access.series_for_token(
+            keyring, request.path_params["token"], env.id, utcnow()
+        )
+        if found is None:
+            return JSONResponse({"error": "This image link is invalid or has expired."},
+                                status_code=403)
+        return JSONResponse(series_dicom_json(found), media_type="application/dicom+json",
+                            headers={"Cache-Control": "no-store"})
+
     routes = [
         Route("/healthz", healthz),
+        Route("/images/{token}", images),
         Route("/readyz", readyz),
         Route("/metrics", metrics),
         Route("/graphql", graphql, methods=["GET", "POST"]),
+        Route("/webhooks/payments", payment_webhook(settings), methods=["POST"]),
         Mount("/static/studygate", StaticFiles(directory=Path(__file__).parent / "schema" / "static")),
         Mount("/static/graphiql", StaticFiles(directory=_graphiql_assets())),
     ]
     middleware = [
         Middleware(MetricsMiddleware),
+        # S2/S3 hardening (auth/transport.py, auth/request_log.py, auth/csrf.py), outermost first.
+        Middleware(SecurityHeaders, hsts=not settings.dev),
+        Middleware(RequestLog, settings=settings),
+        Middleware(BodySizeLimit),
+        Middleware(OriginGuard, allowed_origins=settings.allowed_origin_list),
+        cors_middleware(settings.allowed_origin_list),
+        Middleware(UnsupportedBrowserRedirect, upgrade_url=settings.browser_upgrade_url),
         Middleware(EnvironmentGuard),
         Middleware(
             AuthenticationMiddleware, settings=settings, keyring=keyring, sessions=sessions,
-            served=ServedEnvironment(settings.environment),
+            served=served,
         ),
     ]
     return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)

@@ -1,4 +1,5 @@
-"""The `studygate` command (HTTP.md): migrate, serve, load-fixtures, create-api-client, export-schema."""
+"""The `studygate` command (HTTP.md): migrate, serve, load-fixtures, create-api-client,
+revoke-api-client, export-schema."""
 
 from __future__ import annotations
 
@@ -77,10 +78,34 @@ def cmd_create_api_client(args: argparse.Namespace) -> None:
         )
 
     try:
-        _, token = asyncio.run(_with_db(settings, work))
+        client, token = asyncio.run(_with_db(settings, work))
     except ApiClientError as exc:
         sys.exit(f"studygate: {exc}")
     print(token)
+    # stdout is the token alone (for scripts); the id, for revoke-api-client --id, goes aside.
+    print(f"API client id {client.id}", file=sys.stderr)
+
+
+def cmd_revoke_api_client(args: argparse.Namespace) -> None:
+    from auth.api_clients import ApiClientError, revoke_api_clients
+
+    if args.id is None and not (args.institution and args.name):
+        sys.exit("studygate: give --id, or --institution and --name")
+    settings = _settings()
+
+    async def work():
+        return await revoke_api_clients(
+            settings.environment, datetime.now(timezone.utc), institution_code=args.institution,
+            name=args.name, client_id=args.id,
+        )
+
+    try:
+        count = asyncio.run(_with_db(settings, work))
+    except ApiClientError as exc:
+        sys.exit(f"studygate: {exc}")
+    if not count:
+        sys.exit("studygate: no active API client matches (nothing revoked)")
+    print(f"revoked {count} API client{'s' if count > 1 else ''}")
 
 
 def cmd_export_schema(args: argparse.Namespace) -> None:
@@ -137,6 +162,11 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--name", required=True)
     p.add_argument("--scopes", required=True)
     p.set_defaults(run=cmd_create_api_client)
+    p = sub.add_parser("revoke-api-client", help="revoke a client by id, or by institution and name")
+    p.add_argument("--id", type=int)
+    p.add_argument("--institution")
+    p.add_argument("--name")
+    p.set_defaults(run=cmd_revoke_api_client)
     sub.add_parser("export-schema", help="print the GraphQL SDL").set_defaults(
         run=cmd_export_schema
     )

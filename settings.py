@@ -24,6 +24,7 @@ class Settings(BaseSettings):
     dev: bool = False
     secret_key: str | None = None
     redis_url: str | None = None
+    redis_prefix: str = Field(default="sg", pattern=r"^[A-Za-z0-9_.-]{1,40}$")  # key namespace
 
     smtp_host: str = "localhost"
     smtp_port: int = Field(default=25, ge=1, le=65535)
@@ -50,11 +51,19 @@ class Settings(BaseSettings):
     graphiql: bool | None = None
     introspection: bool | None = None
     practitioner_2fa: Literal["optional", "required"] = "optional"
+    # Portal (C1, B1): unset notice text means the built-in one naming our cookies.
+    cookie_notice_text: str | None = Field(default=None, min_length=1, max_length=5000)
+    browser_upgrade_url: str = Field(
+        default="https://browsehappy.com/", pattern=r"^(https?://[^\s/?#]+(/\S*)?|/([^/\s]\S*)?)$")
 
     # Timings of RULES.md; each rule's default, overridable.
     session_idle_minutes: int = Field(default=30, ge=1)
     session_absolute_hours: int = Field(default=4, ge=1)
     db_pool_size: int = Field(default=20, ge=1, le=500)
+    # Fair use of the partner API: points (schema/cost.py) per API client per clock hour.
+    api_points_per_hour: int = Field(default=1_000_000, ge=1)
+    # S1: the most a single query may cost (schema/cost.py), refused before execution.
+    max_query_cost: int = Field(default=10_000, ge=1)
 
     @field_validator("environment")
     @classmethod

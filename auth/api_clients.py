@@ -44,3 +44,24 @@ async def create_api_client(
         token_hash=keyring.token_hash(token), scopes_text=",".join(scopes), created_at=now,
     )
     return client, token
+
+
+async def revoke_api_clients(
+    environment_code: str, now: datetime, institution_code: str | None = None,
+    name: str | None = None, client_id: int | None = None,
+) -> int:
+    """Revokes the active clients named by `client_id`, or by institution and name (every
+    active client of that name there); returns how many. Their tokens stop working at once:
+    the middleware reads `revoked_at` on every request (P1)."""
+    env = await Environment.filter(code=environment_code).first()
+    if env is None:
+        raise ApiClientError(f"unknown environment {environment_code}")
+    clients = ApiClient.filter(environment_id=env.id, revoked_at=None)
+    if client_id is not None:
+        clients = clients.filter(id=client_id)
+    else:
+        inst = await Institution.filter(environment_id=env.id, code=institution_code).first()
+        if inst is None:
+            raise ApiClientError(f"unknown institution {institution_code} in environment {env.code}")
+        clients = clients.filter(institution_id=inst.id, name=(name or "").strip())
+    return await clients.update(revoked_at=now)

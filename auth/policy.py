@@ -8,7 +8,7 @@ Field decisions (images, report: A2-A4) are added here by the authorization issu
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from tortoise.expressions import Q, Subquery
 from tortoise.queryset import QuerySet
@@ -130,3 +130,98 @@ def visibility_of(
         return VIA_OWN, None
     group = sharing.group_for(participant_ids) if sharing else None
     return VIA_GROUP, group
+
+
+# ---------------------------------------------------------------- field access (A2, A3, A4)
+
+INSTITUTION_POLICY, NOT_AVAILABLE, REPORT_NOT_FINAL = (
+    "INSTITUTION_POLICY", "NOT_AVAILABLE", "REPORT_NOT_FINAL")
+RELEASE_PENDING, PAYMENT_REQUIRED, SCOPE_MISSING = (
+    "RELEASE_PENDING", "PAYMENT_REQUIRED", "SCOPE_MISSING")
+SHOWN_TO_PEOPLE = ("FINAL", "AMENDED")
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Allowed, or the first AccessDeniedReason in the rule's order."""
+
+    allowed: bool
+    reason: str | None = None
+
+
+ALLOWED = Decision(True)
+
+
+def _deny(reason: str) -> Decision:
+    return Decision(False, reason)
+
+
+def _unpaid(viewer: PatientViewer) -> bool:
+    return viewer.access.payment_required and not viewer.access.paid
+
+
+def image_decision(viewer: Viewer, study: Study, institution) -> Decision:
+    """A2, for a study the viewer may see (visible_studies)."""
+    if study.number_of_series < 1:
+        return _deny(NOT_AVAILABLE)
+    if isinstance(viewer, ApiClientViewer):
+        ok = study.institution_id == viewer.client.institution_id
+        return ALLOWED if ok else _deny(INSTITUTION_POLICY)
+    if isinstance(viewer, PatientViewer):
+        if not institution.patient_images:
+            return _deny(INSTITUTION_POLICY)
+        return _deny(PAYMENT_REQUIRED) if _unpaid(viewer) else ALLOWED
+    if isinstance(viewer, UserViewer) and not viewer.is_service_desk:
+        return ALLOWED if institution.practitioner_images else _deny(INSTITUTION_POLICY)
+    return _deny(INSTITUTION_POLICY)
+
+
+def release_time_for_patient(study: Study, institution, signed_at: datetime | None) -> datetime | None:
+    """`availableForPatientAt`, else the signing time plus the institution's delay (A3)."""
+    if study.available_for_patient_at is not None:
+        return study.available_for_patient_at
+    if signed_at is None:
+        return None
+    return signed_at + timedelta(hours=institution.patient_report_delay_hours)
+
+
+def report_decision(
+    viewer: Viewer, study: Study, institution, newest, now: datetime
+) -> Decision:
+    """A3, for a study the viewer may see; `newest` is its newest report version or None."""
+    if newest is None:
+        return _deny(NOT_AVAILABLE)
+    if isinstance(viewer, ApiClientViewer):
+        if not viewer.has_scope("reports:read"):
+            return _deny(SCOPE_MISSING)
+        ok = study.institution_id == viewer.client.institution_id
+        return ALLOWED if ok else _deny(INSTITUTION_POLICY)
+    if isinstance(viewer, PatientViewer):
+        if not institution.patient_report:
+            return _deny(INSTITUTION_POLICY)
+        if newest.status not in SHOWN_TO_PEOPLE:
+            return _deny(REPORT_NOT_FINAL)
+        if viewer.access.scope != "IMAGES_AND_REPORT":
+            return _deny(SCOPE_MISSING)
+        release = release_time_for_patient(
+            study, institution, newest.signed_at or newest.created_at
+        )
+        if release is None or release > now:
+            return _deny(RELEASE_PENDING)
+        return _deny(PAYMENT_REQUIRED) if _unpaid(viewer) else ALLOWED
+    if isinstance(viewer, UserViewer) and not viewer.is_service_desk:
+        if not institution.practitioner_report:
+            return _deny(INSTITUTION_POLICY)
+        return ALLOWED if newest.status in SHOWN_TO_PEOPLE else _deny(REPORT_NOT_FINAL)
+    return _deny(INSTITUTION_POLICY)
+
+
+def may_read_access_log(viewer: Viewer, study: Study) -> bool:
+    """A7: the study's patient (his own access) and the institution's API clients; nobody else.
+
+    Called for a study the viewer may see, so a patient here holds an access to it."""
+    if isinstance(viewer, PatientViewer):
+        return True
+    if isinstance(viewer, ApiClientViewer):
+        return study.institution_id == viewer.client.institution_id
+    return False

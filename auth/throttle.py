@@ -70,34 +70,35 @@ class DatabaseThrottle:
 class RedisThrottle:
     """The same counters in Redis; expiry is Redis's own (wall-clock) TTL."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, prefix: str = "sg") -> None:
         import redis.asyncio as redis
 
         self.redis = redis.from_url(url)
+        self.prefix = prefix
 
     async def add_failure(self, key: str, now: datetime, window: timedelta) -> int:
         pipe = self.redis.pipeline()
-        pipe.incr(f"sg:fail:{key}")
-        pipe.expire(f"sg:fail:{key}", int(window.total_seconds()), nx=True)
+        pipe.incr(f"{self.prefix}:fail:{key}")
+        pipe.expire(f"{self.prefix}:fail:{key}", int(window.total_seconds()), nx=True)
         count, _ = await pipe.execute()
         return int(count)
 
     async def lock(self, key: str, now: datetime, duration: timedelta) -> None:
         pipe = self.redis.pipeline()
-        pipe.set(f"sg:lock:{key}", 1, px=int(duration.total_seconds() * 1000))
-        pipe.delete(f"sg:fail:{key}")
+        pipe.set(f"{self.prefix}:lock:{key}", 1, px=int(duration.total_seconds() * 1000))
+        pipe.delete(f"{self.prefix}:fail:{key}")
         await pipe.execute()
 
     async def locked_for(self, key: str, now: datetime) -> int:
-        ttl_ms = await self.redis.pttl(f"sg:lock:{key}")
+        ttl_ms = await self.redis.pttl(f"{self.prefix}:lock:{key}")
         return math.ceil(ttl_ms / 1000) if ttl_ms > 0 else 0
 
     async def clear(self, key: str) -> None:
-        await self.redis.delete(f"sg:fail:{key}", f"sg:lock:{key}")
+        await self.redis.delete(f"{self.prefix}:fail:{key}", f"{self.prefix}:lock:{key}")
 
     async def close(self) -> None:
         await self.redis.aclose()
 
 
-def make_throttle(redis_url: str | None) -> Throttle:
-    return RedisThrottle(redis_url) if redis_url else DatabaseThrottle()
+def make_throttle(redis_url: str | None, prefix: str = "sg") -> Throttle:
+    return RedisThrottle(redis_url, prefix) if redis_url else DatabaseThrottle()

@@ -75,3 +75,21 @@ def person_name(pn: str) -> str:
         )
     family, given, middle, prefix, suffix = parts + [""] * (_PN_COMPONENTS - len(parts))
     return " ".join(p for p in (prefix, given, middle, family, suffix) if p)
+
+
+def _element(vr: str, value: object) -> dict[str, object]:
+    return {"vr": vr, "Value": [value]} if value not in (None, "") else {"vr": vr}
+
+
+def series_dicom_json(series: list) -> list[dict[str, object]]:
+    """Series as DICOM JSON (PS3.18 F.2, QIDO-RS style), one object per series (A8)."""
+    return [
+        {
+            "0020000E": _element("UI", s.series_instance_uid),
+            "00080060": _element("CS", s.modality),
+            "0008103E": _element("LO", s.description),
+            "00180015": _element("CS", s.body_part),
+            "00201209": _element("IS", s.number_of_instances),
+        }
+        for s in series
+    ]

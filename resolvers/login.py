@@ -12,6 +12,7 @@ from auth.viewer import PatientViewer, UserViewer
 from metrics import LOGIN_OUTCOMES
 from models.sessions import LoginAttempt, Session
 from models.users import AccountStatus, User
+from resolvers.challenges import ChallengeIssued, issue_account_challenge
 from resolvers.errors import bad_input
 
 if TYPE_CHECKING:
@@ -82,6 +83,9 @@ async def _record(ctx: Context, user: User | None, key: str, method: str, ok: bo
     LOGIN_OUTCOMES.labels(method, "success" if ok else "failure").inc()
 
 
+record_attempt = _record  # the second factor records its attempts the same way (L11)
+
+
 async def failures_since_last_success(user_id: int) -> int:
     """L11: failed attempts on the account since its previous successful login."""
     last_ok = await LoginAttempt.filter(user_id=user_id, succeeded=True).order_by("-at").first()
@@ -104,9 +108,11 @@ def set_session_cookie(ctx: Context, token: str) -> None:
 
 
 async def login_with_password(
-    ctx: Context, username: str, password: str
-) -> LoginSuccessful | LoginFailure:
-    """L1/L2: the same failure, at the same cost, for an unknown user and a wrong password."""
+    ctx: Context, username: str, password: str, use_email: bool = False
+) -> LoginSuccessful | ChallengeIssued | LoginFailure:
+    """L1/L2: the same failure, at the same cost, for an unknown user and a wrong password.
+
+    L12: with an authenticator (or two-factor required) the right password gives a challenge."""
     if not password or len(password) > MAX_PASSWORD_LENGTH:
         raise bad_input("password", f"between 1 and {MAX_PASSWORD_LENGTH} characters")
     key = username.strip().casefold()
@@ -128,6 +134,9 @@ async def login_with_password(
     if user.status == AccountStatus.DISABLED:
         await _record(ctx, user, key, "PASSWORD", False)
         return LoginFailure("ACCOUNT_DISABLED", MESSAGES["ACCOUNT_DISABLED"])
+    challenge = await issue_account_challenge(ctx, user, use_email)
+    if challenge is not None:
+        return challenge
     return await complete_login(ctx, user, key, "PASSWORD")
 
 

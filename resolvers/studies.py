@@ -11,6 +11,7 @@ from tortoise.expressions import Q
 from auth import policy
 from auth.viewer import Anonymous, ApiClientViewer, UserViewer
 from models.studies import Study, StudyCopyTo
+from resolvers.dicom import validate_uid
 from resolvers.errors import ApiError, bad_input, unauthenticated
 from resolvers.pagination import check_first, decode_cursor, encode_cursor
 
@@ -133,6 +134,11 @@ async def attach_visibility(ctx: Context, studies: list[Study]) -> None:
 async def get_study(ctx: Context, study_id: int | None = None, uid: str | None = None) -> Study:
     """One study the viewer may see; NOT_FOUND alike for hidden and missing ones (A5)."""
     _require_reader(ctx)
+    if uid is not None:  # S3: a malformed UID is bad input, not "not found"
+        try:
+            validate_uid(uid)
+        except ValueError as exc:
+            raise bad_input("studyInstanceUid", str(exc)) from None
     query = policy.visible_studies(ctx.viewer, ctx.environment.id, ctx.now)
     query = query.filter(id=study_id) if study_id is not None else query.filter(
         study_instance_uid=uid

@@ -5,9 +5,14 @@ from __future__ import annotations
 import strawberry
 
 from resolvers import accounts, login
+from schema.accounts import RegistrationMutations
 from schema.context import Info
-from schema.convert import login_result
+from schema.eid import EidMutations
+from schema.groups import GroupMutations
 from schema.ids import pk_of
+from schema.login_challenges import ChallengeMutations, login_outcome
+from schema.partner import PartnerMutations
+from schema.portal import PortalMutations
 from schema.types.login import LoginResult
 from schema.types.people import User
 
@@ -18,8 +23,8 @@ class LoginMutations:
     async def login_with_password(
         self, info: Info, username: str, password: str, use_email: bool | None = False
     ) -> LoginResult:
-        outcome = await login.login_with_password(info.context, username, password)
-        return login_result(info.context, outcome)
+        outcome = await login.login_with_password(info.context, username, password, bool(use_email))
+        return login_outcome(info.context, outcome)
 
     @strawberry.mutation(description="Ends the session server-side at once (L8).")
     async def logout(self, info: Info) -> bool:
@@ -38,5 +43,6 @@ class AccountMutations:
 
 
 @strawberry.type
-class Mutation(LoginMutations, AccountMutations):
+class Mutation(LoginMutations, AccountMutations, RegistrationMutations, GroupMutations,
+               PortalMutations, EidMutations, ChallengeMutations, PartnerMutations):
     pass

@@ -4,16 +4,23 @@ from __future__ import annotations
 
 import strawberry
 
-from resolvers import environments, groups, people, studies
+from resolvers import environments, groups, people, studies, study_access
 from resolvers.errors import not_found
+from schema.accounts import AccountQueries
 from schema.context import Info
+from schema.groups import GroupQueries
 from schema.convert import institution, viewer_type
+from schema.eid import EidQueries
 from schema.ids import from_global_id, pk_of
+from schema.portal import PortalQueries
 from schema.types.common import Node, PageInfo
 from schema.types.environments import Environment
 from schema.types.groups import Group
 from schema.types.people import User, Viewer
-from schema.types.studies import Study, StudyConnection, StudyEdge, StudyFilter, StudyOrder
+from schema.types.studies import (
+    AccessLogConnection, AccessLogEdge, AccessLogEntry, Study, StudyConnection, StudyEdge,
+    StudyFilter, StudyOrder,
+)
 
 MAX_STUDIES_PAGE = 500
 
@@ -75,6 +82,19 @@ class StudyQueries:
     async def study(self, info: Info, id: strawberry.ID) -> Study | None:
         return _study(await studies.get_study(info.context, study_id=pk_of(id, "Study")), info)
 
+    @strawberry.field(description="A7: for the study's patient and its institution's API clients.")
+    async def access_log(
+        self, info: Info, study_id: strawberry.ID, first: int | None = 50, after: str | None = None
+    ) -> AccessLogConnection:
+        study = await studies.get_study(info.context, study_id=pk_of(study_id, "Study", "studyId"))
+        rows, cursors, has_next = await study_access.access_log(
+            info.context, study, 50 if first is None else first, after)
+        return AccessLogConnection(
+            edges=[AccessLogEdge(cursor=c, node=AccessLogEntry.from_model(r))
+                   for r, c in zip(rows, cursors)],
+            page_info=PageInfo(has_next_page=has_next, end_cursor=cursors[-1] if cursors else None),
+        )
+
     @strawberry.field
     async def study_by_uid(self, info: Info, study_instance_uid: str) -> Study | None:
         return _study(await studies.get_study(info.context, uid=study_instance_uid), info)
@@ -114,16 +134,5 @@ class CoreQueries:
 
 
 @strawberry.type
-class GroupQueries:
-    @strawberry.field(description="The viewer's groups (G6).")
-    async def my_groups(self, info: Info) -> list[Group]:
-        result = []
-        for group, memberships in await groups.my_groups(info.context):
-            info.context.loaders.group_memberships.prime(group.id, memberships)
-            result.append(Group.from_model(group))
-        return result
-
-
-@strawberry.type
-class Query(CoreQueries, StudyQueries, GroupQueries):
+class Query(CoreQueries, StudyQueries, GroupQueries, AccountQueries, PortalQueries, EidQueries):
     pass

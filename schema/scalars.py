@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from typing import Any
 
+from graphql import StringValueNode, ValueNode
 from strawberry.schema.types.base_scalars import wrap_parser
 from strawberry.types.scalar import ScalarDefinition
 
@@ -25,13 +28,25 @@ def _parse_date(value: str) -> dt.date:
     return dt.date.fromisoformat(value)
 
 
+def _literal(parse: Callable[[str], Any]) -> Callable[..., Any]:
+    """A literal in the query: a plain ValueError lets GraphQL name the argument and the
+    expected type (S3), where the wrapped parser's error would point nowhere."""
+
+    def parse_literal(node: ValueNode, variables: dict[str, Any] | None = None) -> Any:
+        if not isinstance(node, StringValueNode):
+            raise ValueError("expected a string")  # noqa: TRY004
+        return parse(node.value)
+
+    return parse_literal
+
+
 DateTimeScalar = ScalarDefinition(
     name="DateTime",
     description='ISO 8601 with offset, "2026-11-28T09:15:00+00:00"',
     specified_by_url=None,
     serialize=_serialize_datetime,
     parse_value=wrap_parser(_parse_datetime, "DateTime"),
-    parse_literal=None,
+    parse_literal=_literal(_parse_datetime),
     origin=dt.datetime,
 )
 
@@ -41,7 +56,7 @@ DateScalar = ScalarDefinition(
     specified_by_url=None,
     serialize=dt.date.isoformat,
     parse_value=wrap_parser(_parse_date, "Date"),
-    parse_literal=None,
+    parse_literal=_literal(_parse_date),
     origin=dt.date,
 )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import httpx
@@ -11,9 +12,14 @@ from settings import Settings
 from tests.factories import SECRET
 
 
+# Redis keys of this test run only: counters of earlier runs must not leak into this one.
+REDIS_PREFIX = f"sgtest-{uuid.uuid4().hex[:12]}"
+
+
 def make_settings(database_url: str, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "dev": True, "secret_key": SECRET, "database_url": database_url, "environment": "BE",
+        "redis_prefix": REDIS_PREFIX,
     }
     values.update(overrides)
     return Settings(**values)

@@ -55,3 +55,28 @@ async def api_factory(db):
 @pytest.fixture
 async def api(api_factory):
     return api_factory()
+
+
+@pytest.fixture(scope="session")
+def oidc_provider_process():
+    """A real OpenID Connect provider on loopback for the whole run (tests/oidc_provider.py)."""
+    from tests.oidc_provider import OidcTestProvider
+
+    with OidcTestProvider() as provider:
+        yield provider
+
+
+@pytest.fixture
+def oidc_provider(oidc_provider_process):
+    """The e-ID provider (L7), honest and without users, and StudyGate's caches of it emptied."""
+    from auth.eid import clear_caches
+
+    oidc_provider_process.reset()
+    clear_caches()
+    yield oidc_provider_process
+    oidc_provider_process.reset()
+
+
+def pytest_configure(config):
+    # The partner script's 1,000-study run (tests/test_partner_script.py): `-m "not slow"` skips it.
+    config.addinivalue_line("markers", "slow: a run of a minute or so (-m 'not slow' skips it)")

@@ -9,6 +9,7 @@ import strawberry
 from auth.viewer import UserViewer
 from models.groups import Group as GroupModel
 from models.groups import GroupMembership
+from resolvers.groups import in_display_order
 from schema.context import Info
 from schema.ids import to_global_id
 from schema.types.common import Node
@@ -24,18 +25,13 @@ class GroupMember:
 
 def ordered_members(group: GroupModel, memberships: list[GroupMembership]) -> list[GroupMember]:
     """Primary contact first, then administrators, then the rest; by display name within each (G2)."""
-
-    def rank(m: GroupMembership) -> tuple[int, str, int]:
-        first = 0 if m.user_id == group.primary_contact_id else 1 if m.is_administrator else 2
-        return first, m.user.display_name.casefold(), m.user_id
-
     return [
         GroupMember(
             user=UserSummary.from_model(m.user),
             is_administrator=m.is_administrator,
             is_primary_contact=m.user_id == group.primary_contact_id,
         )
-        for m in sorted(memberships, key=rank)
+        for m in in_display_order(group, memberships)
     ]
 
 
