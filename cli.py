@@ -142,8 +142,11 @@ def cmd_serve(args: argparse.Namespace) -> None:
 
         asyncio.run(migrate(settings.database_url))
     print(f"StudyGate ({settings.environment}) on http://{args.host}:{args.port}/graphql", flush=True)
+    from auth.request_log import configure_logging
+
+    configure_logging()  # one JSON line per request; uvicorn's own access log would print
     uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info",
-                proxy_headers=False)
+                proxy_headers=False, access_log=False)  # query strings, secrets included
 
 
 def main(argv: list[str] | None = None) -> None:

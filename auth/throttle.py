@@ -13,6 +13,7 @@ from typing import Protocol
 
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
+from tortoise.transactions import in_transaction
 
 from models.challenges import ThrottleCounter
 
@@ -42,7 +43,8 @@ class DatabaseThrottle:
             ):
                 break
             try:
-                await ThrottleCounter.create(key=key, count=1, window_ends_at=now + window)
+                async with in_transaction():  # a savepoint inside a mutation's transaction
+                    await ThrottleCounter.create(key=key, count=1, window_ends_at=now + window)
                 break
             except IntegrityError:
                 continue  # created meanwhile by another request: count on it
@@ -55,7 +57,9 @@ class DatabaseThrottle:
             locked_until=until, count=0, window_ends_at=now
         ):
             try:
-                await ThrottleCounter.create(key=key, count=0, window_ends_at=now, locked_until=until)
+                async with in_transaction():  # so a lost race does not abort the caller's
+                    await ThrottleCounter.create(key=key, count=0, window_ends_at=now,
+                                                 locked_until=until)
             except IntegrityError:
                 await ThrottleCounter.filter(key=key).update(locked_until=until, count=0)
 

@@ -7,6 +7,9 @@ import binascii
 
 from resolvers.errors import bad_input
 
+# Primary keys are 32-bit (Tortoise IntField): a larger number is no id, not a database error.
+MAX_PK = 2**31 - 1
+
 
 def to_global_id(type_name: str, pk: int) -> str:
     return base64.urlsafe_b64encode(f"{type_name}:{pk}".encode()).decode().rstrip("=")
@@ -17,7 +20,7 @@ def from_global_id(value: str, argument: str = "id") -> tuple[str, int]:
         raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode()
         type_name, pk = raw.split(":", 1)
         number = int(pk)
-        if not type_name.isalpha() or number < 1 or number > 2**63 or pk != str(number):
+        if not type_name.isalpha() or not 1 <= number <= MAX_PK or pk != str(number):
             raise ValueError
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise bad_input(argument, "not a valid id") from None

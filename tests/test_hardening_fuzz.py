@@ -3,7 +3,7 @@ schema, valid and with one schema violation each, as anonymous, practitioner, pa
 client; and raw HTTP bodies. Never a 5xx, never a trace, every error with a contract code and
 no unexpected exception (an INTERNAL with a request id).
 
-`STUDYGATE_FUZZ_EXAMPLES` is the number of examples per role and kind (default 15, as in
+`STUDYGATE_FUZZ_EXAMPLES` is the number of examples per role and kind (default 100, as in
 `make test`); the README shows a longer run.
 """
 
@@ -23,7 +23,7 @@ from resolvers.errors import CODES
 from schema.ids import to_global_id
 from tests import factories as f
 
-EXAMPLES = int(os.environ.get("STUDYGATE_FUZZ_EXAMPLES", "15"))
+EXAMPLES = int(os.environ.get("STUDYGATE_FUZZ_EXAMPLES", "100"))
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=False,
                 suppress_health_check=list(HealthCheck), phases=[Phase.generate, Phase.shrink])
 DATES = st.one_of(st.dates().map(lambda d: d.isoformat()), st.text(max_size=12))

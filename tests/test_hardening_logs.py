@@ -4,10 +4,14 @@ address) and never a password, code, token or report text."""
 import json
 import logging
 import sys
+import time
+
+import httpx
 
 from auth.request_log import JsonLines
 from models.studies import ReportStatus
 from tests import factories as f
+from tests.live import live_server
 from tests.login_flows import CODE, access_with_code, patient_login
 
 PASSWORD = "Tr0ub4dor&3-very-secret"
@@ -98,3 +102,23 @@ def test_logs_are_json_lines_with_the_trace_kept_server_side():
     access = logging.LogRecord("studygate.access", logging.INFO, __file__, 1,
                                json.dumps({"requestId": "abc", "status": 200}), (), None)
     assert json.loads(formatter.format(access))["requestId"] == "abc"
+
+
+def test_logs_of_a_real_server_are_json_lines_without_query_strings(tmp_path):
+    env = {"STUDYGATE_DEV": "1", "STUDYGATE_DATABASE_URL": f"sqlite://{tmp_path}/logs.db",
+           "STUDYGATE_SECRET_KEY": "log-test-secret-key-0123456789abcdefghij"}
+    with live_server(env) as (base, proc):
+        variables = json.dumps({"p": PASSWORD})
+        response = httpx.get(base + "/graphql", params={
+            "query": "query Q($p: String) { __typename }", "variables": variables})
+        assert response.status_code == 200
+        request_id = response.headers["x-request-id"]
+        deadline = time.monotonic() + 10
+        while request_id not in proc.log_path.read_text() and time.monotonic() < deadline:
+            time.sleep(0.1)
+    log = proc.log_path.read_text()
+    lines = [json.loads(line) for line in log.splitlines() if line.startswith("{")]
+    [line] = [entry for entry in lines if entry.get("requestId") == request_id]
+    assert line["logger"] == "studygate.access" and line["operationName"] == "Q"
+    assert line["path"] == "/graphql" and line["status"] == 200
+    assert PASSWORD not in log and "variables=" not in log
