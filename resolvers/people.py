@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from tortoise.expressions import Subquery
+
 from auth.viewer import UserViewer
 from models.groups import GroupMembership
 from models.institutions import Institution
@@ -23,7 +25,10 @@ async def find_user(ctx: Context, user_id: int) -> User:
             viewer.is_service_desk
             or user.id == viewer.user.id
             or await GroupMembership.filter(
-                user_id=user.id, group__memberships__user_id=viewer.user.id
+                user_id=user.id,
+                group_id__in=Subquery(
+                    GroupMembership.filter(user_id=viewer.user.id).values("group_id")
+                ),
             ).exists()
         ):
             return user

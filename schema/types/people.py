@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Annotated
 
 import strawberry
+from tortoise.expressions import Subquery
 
 from auth.viewer import UserViewer
 from models.groups import GroupMembership
@@ -73,10 +74,9 @@ class User(Node):
             return None
         if viewer.user.id == self.model.id or viewer.is_service_desk:
             return self.model.email
+        their_groups = Subquery(GroupMembership.filter(user_id=self.model.id).values("group_id"))
         shares_as_admin = await GroupMembership.filter(
-            user_id=viewer.user.id,
-            is_administrator=True,
-            group__memberships__user_id=self.model.id,
+            user_id=viewer.user.id, is_administrator=True, group_id__in=their_groups
         ).exists()
         return self.model.email if shares_as_admin else None
 
