@@ -9,6 +9,7 @@ from graphql.validation import NoSchemaIntrospectionCustomRule
 from schema.budget import PartnerBudget
 from schema.errors import ContractErrors, StudyGateSchema
 from schema.extensions import AccessLogWriter
+from schema.inputs import StorableInputs
 from schema.limits import MAX_COST, QueryLimits
 from schema.mutation import Mutation
 from schema.query import Query
@@ -29,6 +30,7 @@ def build_schema(introspection: bool = True, *, max_query_cost: int = MAX_COST,
         RequestOutcome,  # first in, last out: logs the outcome once the errors are masked
         lambda: ContractErrors(suggestions=suggestions),
         lambda: QueryLimits(max_cost=max_query_cost),
+        StorableInputs,  # no NUL or unpaired surrogate reaches a query
         AccessLogWriter,
     ]
     if not introspection:

@@ -18,8 +18,14 @@ from typing import Any
 
 import strawberry
 from graphql import (
-    ArgumentNode, DocumentNode, GraphQLError, ListValueNode, Node, ObjectValueNode,
-    VariableDefinitionNode, VariableNode,
+    ArgumentNode,
+    DocumentNode,
+    GraphQLError,
+    ListValueNode,
+    Node,
+    ObjectValueNode,
+    VariableDefinitionNode,
+    VariableNode,
 )
 from strawberry.extensions import MaskErrors
 from strawberry.types import ExecutionContext
@@ -109,6 +115,17 @@ def contract_error(error: GraphQLError, request_id_of: Callable[[], str], *,
 def argument_of(error: GraphQLError, document: DocumentNode | None) -> str | None:
     """The argument (with the input field inside it, `input.password`) a request error is
     about: a literal that does not coerce, a variable's value, or a named argument."""
+    try:
+        found = _argument_in(error, document)
+    except RecursionError:  # an absurdly nested literal: the message says enough
+        found = None
+    if found:
+        return found
+    named = _NAMED_ARGUMENT.search(error.message)
+    return named.group(1) if named else None
+
+
+def _argument_in(error: GraphQLError, document: DocumentNode | None) -> str | None:
     node = error.nodes[0] if error.nodes else None
     if document is not None and node is not None:
         if isinstance(node, VariableDefinitionNode):
@@ -125,8 +142,7 @@ def argument_of(error: GraphQLError, document: DocumentNode | None) -> str | Non
                                    and (n.loc.start, n.loc.end) == (start, end))
             if where:
                 return where
-    named = _NAMED_ARGUMENT.search(error.message)
-    return named.group(1) if named else None
+    return None
 
 
 def _argument_path(document: DocumentNode, is_target) -> str | None:
@@ -154,16 +170,16 @@ def _value_path(value: Node, is_target) -> str | None:
     return None
 
 
-def _arguments(node: Any) -> Iterator[ArgumentNode]:
-    """Every ArgumentNode of the document (fields and directives), in document order."""
-    if isinstance(node, ArgumentNode):
-        yield node
-        return
-    for key in getattr(node, "keys", ()):
-        child = getattr(node, key, None)
-        if isinstance(child, Node):
-            yield from _arguments(child)
-        elif isinstance(child, (list, tuple)):
-            for item in child:
-                if isinstance(item, Node):
-                    yield from _arguments(item)
+def _arguments(document: DocumentNode) -> Iterator[ArgumentNode]:
+    """Every ArgumentNode of the document (fields and directives); iterative, literals nest."""
+    pending: list[Any] = [document]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, ArgumentNode):
+            yield node
+            continue
+        children = []
+        for key in getattr(node, "keys", ()):
+            child = getattr(node, key, None)
+            children += child if isinstance(child, (list, tuple)) else [child]
+        pending += reversed([c for c in children if isinstance(c, Node)])  # document order

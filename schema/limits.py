@@ -1,7 +1,7 @@
 """S1 query limits: depth, aliases, tokens and cost, refused before anything executes.
 
 `QueryLimits` runs inside Strawberry's parse and validation steps. It parses with a hard cap,
-measures the operation (aliases, then depth, then tokens), validates the document itself, and
+measures the operation (aliases, depth, repeated fields, tokens), validates the document, and
 prices it with `schema.cost.query_cost`. A query past a limit gets exactly one error,
 `QUERY_TOO_COMPLEX`, saying which limit and by how much. Setting `pre_execution_errors` (to
 the refusal, the validation errors, or `[]`) makes Strawberry skip its own validation, so the
@@ -19,8 +19,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from graphql import (
-    DocumentNode, FieldNode, FragmentDefinitionNode, FragmentSpreadNode, GraphQLError,
-    InlineFragmentNode, OperationDefinitionNode, SelectionSetNode, Source, TokenKind,
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    Source,
+    TokenKind,
 )
 from graphql.language.lexer import Lexer
 from graphql.utilities import get_operation_ast
@@ -125,11 +133,11 @@ class _Shape:
         self.repeats = max(self.repeats, _most_repeated(selection_set))
         for selection in selection_set.selections:
             if isinstance(selection, FieldNode):
+                below, below_aliases = self.measure(selection.selection_set)
                 if selection.name.value.startswith("__"):
-                    # Introspection is bounded by the schema; GraphiQL's own query nests deeper.
-                    below, below_aliases = 0, 0
-                else:
-                    below, below_aliases = self.measure(selection.selection_set)
+                    # Introspection's depth is bounded by the schema (GraphiQL's own query nests
+                    # deeper than 10); its aliases and repeats still count.
+                    below = 0
                 depth = max(depth, 1 + below)
                 aliases += below_aliases + (1 if selection.alias else 0)
             elif isinstance(selection, InlineFragmentNode):

@@ -16,7 +16,6 @@ from strawberry.types import ExecutionContext
 from auth.request_log import LOG_FIELDS
 
 
-
 class RequestOutcome(SchemaExtension):
     """Notes the operation's name and type in the request scope (the view adds the error codes
     of the final response)."""

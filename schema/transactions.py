@@ -11,8 +11,9 @@ the returned object resolve after the commit, outside it.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from inspect import isawaitable
-from typing import Any, Callable
+from typing import Any
 
 from graphql import GraphQLFieldResolver, GraphQLSchema
 from tortoise.transactions import in_transaction

@@ -60,7 +60,9 @@ class StudyGateGraphQL(GraphQL):
         try:
             response = await self.run(Request(scope=scope, receive=receive))
         except HTTPException as exc:
-            allow = {"Allow": "POST"} if exc.status_code == 405 else None
+            allow = None
+            if exc.status_code == 405:  # a mutation through GET, or another method
+                allow = {"Allow": "POST" if scope["method"] == "GET" else "GET, POST"}
             response = error_response(exc.status_code, exc.reason, headers=allow)
         await response(scope, receive, send)
 

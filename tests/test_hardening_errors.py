@@ -2,10 +2,12 @@
 naming the argument; an unexpected exception is INTERNAL with a request id, logged with its
 trace and never sent; a failed mutation writes nothing."""
 
+import json
 import logging
 
 import pytest
 
+from models.sessions import LoginAttempt
 from models.users import AccountRole, AccountStatus, User
 from resolvers import accounts, environments
 from schema.ids import to_global_id
@@ -86,7 +88,7 @@ async def test_S3_invalid_ids_uids_and_cursors_name_the_argument(api):
     api.with_session(await f.session_cookie(env, doctor))
     cases = [
         ('{ node(id: "not-an-id") { id } }', "id"),
-        ('{ study(id: "%s") { id } }' % to_global_id("User", doctor.id), "id"),
+        (f'{{ study(id: "{to_global_id("User", doctor.id)}") {{ id }} }}', "id"),
         ('{ studyByUid(studyInstanceUid: "1.2.03.x\'; DROP TABLE study") { id } }',
          "studyInstanceUid"),
         ('{ accessLog(studyId: "???") { edges { cursor } } }', "studyId"),
@@ -170,3 +172,33 @@ async def test_S3_graphiql_switched_off_is_a_404_with_a_code(api_factory):
     await f.environment()
     response = await api_factory(dev=False).http.get("/graphql", headers={"Accept": "text/html"})
     assert response.status_code == 404 and error_codes(response.json()) == ["NOT_FOUND"]
+
+
+@pytest.mark.parametrize("username", ["an\u0000@example.be", "an\ud800@example.be"])
+async def test_S3_text_the_database_cannot_store_is_refused_before_any_resolver(api, username):
+    env = await f.environment()
+    await f.user(env, "an@example.be")
+    login = "loginWithPassword(username: %s, password: \"x\") { __typename }"
+    body = json.dumps({"query": "mutation($u: String!) { %s }" % (login % "$u"),
+                       "variables": {"u": username}})  # ASCII: "\\u0000", "\\ud800"
+    by_variable = (await api.http.post("/graphql", content=body,
+                                       headers={"Content-Type": "application/json"})).json()
+    literal = json.dumps(username)  # "\u0000" / "\ud800": GraphQL reads the same escapes
+    by_literal = await api.gql("mutation { %s }" % (login % literal))
+    error = only_error(by_variable)
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "argument": "username"}, error
+    error = only_error(by_literal)  # GraphQL's lexer itself refuses an unpaired surrogate
+    assert error["extensions"]["code"] == "BAD_USER_INPUT", error
+    assert error["extensions"].get("argument", "username") == "username", error
+    assert await LoginAttempt.all().count() == 0
+
+
+async def test_S3_ids_beyond_the_key_range_are_bad_input_not_a_database_error(api):
+    env = await f.environment()
+    doctor = await f.user(env)
+    api.with_session(await f.session_cookie(env, doctor))
+    for number in (2**31, 2**63, 10**30):
+        for query in ("query($i: ID!) { node(id: $i) { id } }",
+                      "query($i: ID!) { study(id: $i) { id } }"):
+            error = only_error(await api.gql(query, {"i": to_global_id("Study", number)}))
+            assert error["extensions"] == {"code": "BAD_USER_INPUT", "argument": "id"}, error

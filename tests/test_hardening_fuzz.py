@@ -10,7 +10,7 @@ no unexpected exception (an INTERNAL with a request id).
 import asyncio
 import json
 import os
-from datetime import timezone
+from datetime import UTC
 
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
@@ -27,7 +27,7 @@ EXAMPLES = int(os.environ.get("STUDYGATE_FUZZ_EXAMPLES", "100"))
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=False,
                 suppress_health_check=list(HealthCheck), phases=[Phase.generate, Phase.shrink])
 DATES = st.one_of(st.dates().map(lambda d: d.isoformat()), st.text(max_size=12))
-DATETIMES = st.one_of(st.datetimes(timezones=st.just(timezone.utc)).map(lambda t: t.isoformat()),
+DATETIMES = st.one_of(st.datetimes(timezones=st.just(UTC)).map(lambda t: t.isoformat()),
                       st.text(max_size=30))
 
 

@@ -11,7 +11,13 @@ from models.sessions import LoginAttempt
 from schema import limits
 from tests import factories as f
 from tests.api import error_codes
-from tests.login_flows import TOTP_SECRET, access_with_code, patient_login, totp_code, wrong_code
+from tests.login_flows import (
+    TOTP_SECRET,
+    access_with_code,
+    patient_login,
+    totp_code,
+    wrong_code,
+)
 from tests.sqlcount import count_sql
 
 STUDY_FIELDS = """id studyInstanceUid accessionNumber studyDate description modalities
@@ -184,3 +190,14 @@ async def test_S1_parsed_and_validated_documents_are_cached(api, monkeypatch):
     for _ in range(3):
         assert await api.data(query) == {"currentEnvironment": {"code": "BE"}}
     assert (len(parses), len(validations)) == (1, 1)
+
+
+async def test_S1_introspection_nests_freely_but_its_aliases_count(api):
+    await f.environment()
+    of_type = "name"
+    for _ in range(10):
+        of_type = f"name ofType {{ {of_type} }}"
+    deep = "{ __schema { types { fields { type { " + of_type + " } } } } }"
+    assert (await api.data(deep))["__schema"]["types"]
+    aliased = "{ __schema { " + " ".join(f"t{i}: types {{ name }}" for i in range(16)) + " } }"
+    assert refusal(await api.gql(aliased))["limit"] == "aliases"

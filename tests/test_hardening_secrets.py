@@ -18,7 +18,14 @@ from resolvers.fixtures import load_fixtures
 from tests import dbutil
 from tests import factories as f
 from tests.login_flows import (
-    WEBHOOK_SECRET, paid, password_login, patient_login, send, six_digits, totp_code, verify,
+    WEBHOOK_SECRET,
+    paid,
+    password_login,
+    patient_login,
+    send,
+    six_digits,
+    totp_code,
+    verify,
     webhook,
 )
 from tests.peers import SmtpPeer, http_peer, smtp_server
