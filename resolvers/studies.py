@@ -14,6 +14,7 @@ from models.studies import Study, StudyCopyTo
 from resolvers.dicom import validate_uid
 from resolvers.errors import ApiError, bad_input, unauthenticated
 from resolvers.pagination import check_first, decode_cursor, encode_cursor
+from resolvers.study_prefetch import EVERYTHING_LAZY, Wanted, copy_to_ids, prime_loaders, with_wanted
 
 if TYPE_CHECKING:
     from schema.context import Context
@@ -86,9 +87,11 @@ def _after(order: str, key: Any, row_id: int) -> Q:
 
 
 async def list_studies(
-    ctx: Context, first: int, after: str | None, f: StudyFilterArgs, order: str
+    ctx: Context, first: int, after: str | None, f: StudyFilterArgs, order: str,
+    wanted: Wanted = EVERYTHING_LAZY,
 ) -> StudyPage:
-    """One page of the viewer's studies in keyset order; totalCount is a separate, lazy count."""
+    """One page of the viewer's studies in keyset order, with what `wanted` names loaded in the
+    same statement; totalCount is a separate, lazy count."""
     _require_reader(ctx)
     check_first(first)
     query = _filtered(ctx, f)
@@ -101,18 +104,23 @@ async def list_studies(
             raise bad_input("after", "not a cursor of this list") from None
     column, descending = ORDERS[order]
     sign = "-" if descending else ""
-    rows = await query.order_by(f"{sign}{column}", f"{sign}id").limit(first + 1).select_related(
+    query = query.order_by(f"{sign}{column}", f"{sign}id").limit(first + 1).select_related(
         "institution", "referring_physician"
     )
+    rows = await with_wanted(query, wanted, isinstance(ctx.viewer, UserViewer))
     has_next = len(rows) > first
     rows = rows[:first]
-    await attach_visibility(ctx, rows)
+    prime_loaders(ctx, rows)
+    if wanted.visibility:
+        await attach_visibility(ctx, rows)
     cursors = [encode_cursor(ctx.keyring, order, getattr(s, column), s.id) for s in rows]
     return StudyPage(rows, cursors, has_next, count_query)
 
 
 async def attach_visibility(ctx: Context, studies: list[Study]) -> None:
-    """Sets `visibility_via` and `visibility_group` on each study: two queries for any page size."""
+    """Sets `visibility_via` and `visibility_group` on each study. For a practitioner: the
+    copy-to lists (unless loaded with the studies) and, when a study is not his own, the
+    group sharing; at most two queries for any page size."""
     if not studies:
         return
     participants: dict[int, list[int]] = {
@@ -120,19 +128,31 @@ async def attach_visibility(ctx: Context, studies: list[Study]) -> None:
     }
     sharing = None
     if isinstance(ctx.viewer, UserViewer):
-        for study_id, user_id in await StudyCopyTo.filter(
-            study_id__in=list(participants)
-        ).values_list("study_id", "user_id"):
-            participants[study_id].append(user_id)
-        sharing = await ctx.group_sharing()
+        missing = []
+        for s in studies:
+            loaded = copy_to_ids(s)
+            if loaded is None:
+                missing.append(s.id)
+            else:
+                participants[s.id] += loaded
+        if missing:
+            for study_id, user_id in await StudyCopyTo.filter(
+                study_id__in=missing
+            ).values_list("study_id", "user_id"):
+                participants[study_id].append(user_id)
+        me = ctx.viewer.user.id
+        if any(me not in ids for ids in participants.values()):
+            sharing = await ctx.group_sharing()
     for s in studies:
         s.visibility_via, s.visibility_group = policy.visibility_of(
             ctx.viewer, participants[s.id], sharing
         )
 
 
-async def get_study(ctx: Context, study_id: int | None = None, uid: str | None = None) -> Study:
-    """One study the viewer may see; NOT_FOUND alike for hidden and missing ones (A5)."""
+async def get_study(ctx: Context, study_id: int | None = None, uid: str | None = None,
+                    wanted: Wanted = EVERYTHING_LAZY) -> Study:
+    """One study the viewer may see, with what `wanted` names loaded in the same statement;
+    NOT_FOUND alike for hidden and missing ones (A5)."""
     _require_reader(ctx)
     if uid is not None:  # S3: a malformed UID is bad input, not "not found"
         try:
@@ -143,8 +163,11 @@ async def get_study(ctx: Context, study_id: int | None = None, uid: str | None =
     query = query.filter(id=study_id) if study_id is not None else query.filter(
         study_instance_uid=uid
     )
-    study = await query.select_related("institution", "referring_physician").first()
+    query = query.select_related("institution", "referring_physician")
+    study = await with_wanted(query, wanted, isinstance(ctx.viewer, UserViewer)).first()
     if study is None:
         raise ApiError("NOT_FOUND", "No such study.")
-    await attach_visibility(ctx, [study])
+    prime_loaders(ctx, [study])
+    if wanted.visibility:
+        await attach_visibility(ctx, [study])
     return study

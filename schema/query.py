@@ -12,6 +12,7 @@ from schema.groups import GroupQueries
 from schema.convert import institution, viewer_type
 from schema.eid import EidQueries
 from schema.ids import from_global_id, pk_of
+from schema.lookahead import wanted_by
 from schema.portal import PortalQueries
 from schema.types.common import Node, PageInfo
 from schema.types.environments import Environment
@@ -62,7 +63,8 @@ class StudyQueries:
     ) -> StudyConnection:
         order = (order_by or StudyOrder.STUDY_DATE_DESC).value
         page = await studies.list_studies(
-            info.context, 50 if first is None else first, after, _filter_args(filter), order
+            info.context, 50 if first is None else first, after, _filter_args(filter), order,
+            wanted_by(info, "edges", "node"),
         )
         institutions: dict = {}
         edges = [
@@ -80,13 +82,15 @@ class StudyQueries:
 
     @strawberry.field(description="NOT_FOUND alike for a hidden and a missing study (A5).")
     async def study(self, info: Info, id: strawberry.ID) -> Study | None:
-        return _study(await studies.get_study(info.context, study_id=pk_of(id, "Study")), info)
+        return _study(await studies.get_study(info.context, study_id=pk_of(id, "Study"),
+                                              wanted=wanted_by(info)), info)
 
     @strawberry.field(description="A7: for the study's patient and its institution's API clients.")
     async def access_log(
         self, info: Info, study_id: strawberry.ID, first: int | None = 50, after: str | None = None
     ) -> AccessLogConnection:
-        study = await studies.get_study(info.context, study_id=pk_of(study_id, "Study", "studyId"))
+        study = await studies.get_study(info.context, study_id=pk_of(study_id, "Study", "studyId"),
+                                        wanted=studies.Wanted(visibility=False))
         rows, cursors, has_next = await study_access.access_log(
             info.context, study, 50 if first is None else first, after)
         return AccessLogConnection(
@@ -97,7 +101,8 @@ class StudyQueries:
 
     @strawberry.field
     async def study_by_uid(self, info: Info, study_instance_uid: str) -> Study | None:
-        return _study(await studies.get_study(info.context, uid=study_instance_uid), info)
+        return _study(await studies.get_study(info.context, uid=study_instance_uid,
+                                              wanted=wanted_by(info)), info)
 
 
 @strawberry.type

@@ -169,7 +169,8 @@ class Study(Node):
         inst = institutions.get(s.institution_id)
         if inst is None:
             inst = institutions[s.institution_id] = Institution.from_model(s.institution, ctx)
-        group = s.visibility_group
+        via = getattr(s, "visibility_via", None)  # attached only when the query selects it
+        group = getattr(s, "visibility_group", None)
         return Study(
             id=strawberry.ID(to_global_id("Study", s.id)),
             study_instance_uid=s.study_instance_uid,
@@ -192,10 +193,10 @@ class Study(Node):
             report_status=s.report_status,
             available_for_patient_at=s.available_for_patient_at,
             updated_at=s.updated_at,
-            visibility=StudyVisibility(
-                via=VisibilityVia(s.visibility_via),
+            visibility=StudyVisibility(  # type: ignore[arg-type]
+                via=VisibilityVia(via),
                 group=Group.from_model(group) if group is not None else None,
-            ),
+            ) if via is not None else None,
             model=s,
         )
 
