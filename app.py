@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
+import logging
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -22,6 +23,7 @@ import schema
 from auth.browsers import UnsupportedBrowserRedirect
 from auth.crypto import Keyring
 from auth.csrf import OriginGuard, cors_middleware
+from auth.http_errors import error_response
 from auth.middleware import (
     AuthenticationMiddleware, EnvironmentMissing, ServedEnvironment, utcnow,
 )
@@ -30,13 +32,15 @@ from auth.request_log import RequestLog
 from auth.throttle import make_throttle
 from auth.transport import BodySizeLimit, SecurityHeaders
 from metrics import HTTP_LATENCY, HTTP_REQUESTS
-from models.db import close_db, init_db
+from models.db import close_db, init_db, is_database_outage
 from resolvers import study_access
 from resolvers.dicom import series_dicom_json
 from resolvers.outbound import Outbound
 from resolvers.payments import payment_webhook
 from schema.view import StudyGateGraphQL
 from settings import Settings, get_settings
+
+log = logging.getLogger("studygate.errors")
 
 
 def _graphiql_assets() -> Path:
@@ -109,6 +113,38 @@ class EnvironmentGuard:
             await response(scope, receive, send)
 
 
+class DatabaseOutageGuard:
+    """A request that meets an unreachable database gets 503 with Retry-After, never a 500:
+    nothing it did was committed (schema/view.py checks), so any client may simply retry it,
+    here or on another instance, and a proxy may pass it to a healthy one."""
+
+    RETRY_AFTER_SECONDS = 2
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = False
+
+        async def send_wrapper(message):
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        except Exception as exc:
+            if scope["type"] != "http" or started or not is_database_outage(exc):
+                raise
+            log.warning("database unavailable in request %s: %r", scope.get("request_id"), exc)
+            response = error_response(
+                503, "The database is unavailable; nothing was saved. Try again shortly.",
+                code="INTERNAL", headers={"Retry-After": str(self.RETRY_AFTER_SECONDS)},
+                reason="DATABASE_UNAVAILABLE", retryAfterSeconds=self.RETRY_AFTER_SECONDS,
+            )
+            await response(scope, receive, send)
+
+
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or get_settings()
     assert settings.secret_key
@@ -165,6 +201,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Middleware(OriginGuard, allowed_origins=settings.allowed_origin_list),
         cors_middleware(settings.allowed_origin_list),
         Middleware(UnsupportedBrowserRedirect, upgrade_url=settings.browser_upgrade_url),
+        Middleware(DatabaseOutageGuard),
         Middleware(EnvironmentGuard),
         Middleware(
             AuthenticationMiddleware, settings=settings, keyring=keyring, sessions=sessions,

@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from tortoise.exceptions import IntegrityError
-from tortoise.transactions import in_transaction
+from models.db import transaction
 
 from auth.middleware import utcnow
 from models.challenges import PaymentEvent
@@ -88,7 +88,7 @@ async def receive_payment(
         log.warning("payment %s: amount or currency differs from the fee", callback.payment_id)
         return WebhookAnswer(422, "amount or currency differs from the fee")
     try:
-        async with in_transaction() as conn:
+        async with transaction() as conn:
             await PaymentEvent.create(
                 payment_id=callback.payment_id, challenge=challenge, status=callback.status,
                 amount=callback.amount, currency=callback.currency, received_at=now, using_db=conn,

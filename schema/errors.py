@@ -30,6 +30,7 @@ from graphql import (
 from strawberry.extensions import MaskErrors
 from strawberry.types import ExecutionContext
 
+from models.db import is_database_outage
 from resolvers.errors import ApiError
 
 log = logging.getLogger("studygate.errors")
@@ -70,7 +71,10 @@ class StudyGateSchema(strawberry.Schema):
     def process_errors(self, errors: list[GraphQLError],
                        execution_context: ExecutionContext | None = None) -> None:
         for error in errors:
-            if is_unexpected(error):
+            if is_database_outage(error.original_error):  # not a bug: one line, no trace
+                log.warning("database unavailable in request %s at %s: %r",
+                            request_id(execution_context), error.path, error.original_error)
+            elif is_unexpected(error):
                 log.error("unexpected error in request %s at %s", request_id(execution_context),
                           error.path, exc_info=error.original_error)
 
@@ -99,6 +103,8 @@ def contract_error(error: GraphQLError, request_id_of: Callable[[], str], *,
         return GraphQLError(
             message=f"Internal error (request {rid}).", nodes=error.nodes, source=error.source,
             positions=error.positions, path=error.path,
+            # kept server-side (never serialized): the view tells a database outage by it
+            original_error=error.original_error,
             extensions={"code": "INTERNAL", "requestId": rid},
         )
     if not suggestions:
