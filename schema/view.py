@@ -6,7 +6,9 @@ transport rules (S2, S3):
 - a mutation through GET is 405 (queries only, HTTP.md);
 - every HTTP-level refusal is JSON with a contract code, never Strawberry's plain text;
 - the final response passes `contract_error` once more, so nothing that escaped the schema
-  extensions reaches the client without a code or unmasked.
+  extensions reaches the client without a code or unmasked;
+- a database outage met before any mutation committed raises DatabaseUnavailable, which
+  app.py answers with 503 and Retry-After: nothing was done, the client sends it again.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import orjson
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
@@ -30,9 +33,11 @@ from auth.http_errors import error_response
 from auth.request_log import LOG_FIELDS
 from auth.sessions import SessionPolicy
 from auth.throttle import Throttle
+from models.db import DatabaseUnavailable, is_database_outage
 from resolvers.outbound import Outbound
 from schema.context import Context
 from schema.errors import contract_error
+from schema.transactions import COMMITTED
 from settings import Settings
 
 GRAPHIQL_PAGE = (Path(__file__).parent / "graphiql.html").read_text()
@@ -86,6 +91,13 @@ class StudyGateGraphQL(GraphQL):
         # Strawberry's page loads React and GraphiQL from a CDN; ours only from /static/.
         return HTMLResponse(GRAPHIQL_PAGE)
 
+    def encode_json(self, data: object) -> bytes | str:
+        # orjson: several times faster than json on a 500-study page, the same output.
+        try:
+            return orjson.dumps(data)
+        except TypeError:  # what orjson refuses (an integer past 64 bits) json still writes
+            return json.dumps(data, separators=(",", ":"))
+
     def parse_json(self, data: str | bytes) -> Any:
         try:
             return json.loads(data)
@@ -129,6 +141,11 @@ class StudyGateGraphQL(GraphQL):
 
     async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:  # type: ignore[override]
         scope = request.scope
+        if result.errors and not scope.get(COMMITTED):
+            outage = next((e.original_error for e in result.errors
+                           if is_database_outage(e.original_error)), None)
+            if outage is not None:
+                raise DatabaseUnavailable(str(outage)) from outage
         if result.errors:
             def request_id() -> str:
                 return scope.get("request_id") or uuid.uuid4().hex
