@@ -67,6 +67,32 @@ async def test_L1_unknown_user_still_checks_a_hash(api, monkeypatch):
     assert checked == [crypto._DUMMY_HASH]
 
 
+async def test_L1_argon2_runs_off_the_event_loop_at_the_lowest_cpu_priority(api, monkeypatch):
+    """A password check must not stall the requests the event loop is serving (issue 9)."""
+    import os
+    import threading
+
+    from auth import crypto
+
+    env = await f.environment()
+    await f.user(env, "an@example.be")
+    seen = []
+    real = crypto._hasher
+
+    class Spy:
+        def verify(self, hash_, password):
+            seen.append((threading.get_ident(),
+                         os.getpriority(os.PRIO_PROCESS, threading.get_native_id())))
+            return real.verify(hash_, password)
+
+    monkeypatch.setattr(crypto, "_hasher", Spy())
+    assert (await login(api, "an@example.be"))["__typename"] == "LoginSuccess"
+    assert len(seen) == 1
+    thread, niceness = seen[0]
+    assert thread != threading.get_ident()  # not the event loop's thread
+    assert niceness == crypto.LOW_PRIORITY
+
+
 async def test_L1_passwords_are_stored_with_argon2id(api):
     env = await f.environment()
     u = await f.user(env)
