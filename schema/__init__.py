@@ -8,6 +8,7 @@ from graphql.validation import NoSchemaIntrospectionCustomRule
 
 from schema.budget import PartnerBudget
 from schema.errors import ContractErrors, StudyGateSchema
+from schema.execution import PlainFieldsExecutionContext
 from schema.extensions import AccessLogWriter
 from schema.inputs import StorableInputs
 from schema.limits import MAX_COST, QueryLimits
@@ -42,6 +43,7 @@ def build_schema(introspection: bool = True, *, max_query_cost: int = MAX_COST,
         types=[Study, User, Institution, Group],
         scalar_overrides=SCALAR_OVERRIDES,
         extensions=extensions,
+        execution_context_class=PlainFieldsExecutionContext,
     )
     run_mutations_in_transactions(built._schema)
     return built

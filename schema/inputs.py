@@ -9,6 +9,7 @@ here, for every field, so no resolver has to.
 from __future__ import annotations
 
 import re
+from collections import OrderedDict
 from collections.abc import Iterator
 from typing import Any
 
@@ -44,7 +45,26 @@ def _bad_path(value: Any) -> str | None:
     return None
 
 
+# Parsed documents are cached by query text (schema/limits.py), so a repeated query brings the
+# same DocumentNode: its literals are walked once. Keyed by id, holding the document so that
+# the id cannot be reused while the entry lives.
+_LITERALS: OrderedDict[int, tuple[DocumentNode, StringValueNode | None]] = OrderedDict()
+_LITERALS_SIZE = 512
+
+
 def _bad_literal(document: DocumentNode) -> StringValueNode | None:
+    entry = _LITERALS.get(id(document))
+    if entry is not None and entry[0] is document:
+        _LITERALS.move_to_end(id(document))
+        return entry[1]
+    found = _walk_literals(document)
+    _LITERALS[id(document)] = (document, found)
+    if len(_LITERALS) > _LITERALS_SIZE:
+        _LITERALS.popitem(last=False)
+    return found
+
+
+def _walk_literals(document: DocumentNode) -> StringValueNode | None:
     """The first string literal holding unstorable text (an iterative walk: literals nest)."""
     pending: list[Any] = [document]
     while pending:
