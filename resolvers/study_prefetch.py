@@ -101,16 +101,18 @@ def prime_loaders(ctx: Context, studies: list[Study]) -> None:
     loaders = ctx.loaders
     for study in studies:
         if hasattr(study, "prefetched_report"):
-            report = None
+            report, full = None, True
             if study.prefetched_report is not None:
                 values = orjson.loads(study.prefetched_report)
                 row = dict(id=values[0], study_id=study.id, version=values[1], status=values[2],
                            author=values[3], signed_at=_moment(values[4]),
                            created_at=_moment(values[5]))
-                if len(values) > 6:
+                full = len(values) > 6
+                if full:
                     row["text"] = values[6]
                 report = ReportVersion._init_from_db(**row)  # without text: a partial row
-            loaders.newest_report.prime(study.id, report)
+            # A version with its text replaces one without (two root fields, one study).
+            loaders.newest_report.prime(study.id, report, force=full)
         if hasattr(study, "prefetched_series"):
             rows = sorted(orjson.loads(study.prefetched_series))  # by id, as the loader orders
             loaders.series.prime(study.id, [

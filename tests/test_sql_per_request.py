@@ -100,3 +100,24 @@ async def test_a_partner_sync_page_takes_at_most_3_statements(world, first):
     data, statements = await _count(world["partner"], SYNC, {"first": first})
     assert len(data["studies"]["edges"]) == first
     assert len(statements) <= 3, statements
+
+
+async def test_a_report_looked_ahead_for_access_only_does_not_hide_its_text_from_another_field(
+        world):
+    """The list loads the newest report without its text (access needs only its status); the
+    same study asked for with its report in the same request still gets the text."""
+    body = await world["doctor"].gql("""
+      query($id: ID!) {
+        studies(first: 500) { edges { node { id access { report { allowed } } } } }
+        study(id: $id) { report { text } }
+        again: studies(first: 500) { edges { node { id report { text } } } }
+      }""", {"id": world["detailed"]})
+    data = body["data"]
+    # Studies without a report are refused in `again` (NOT_AVAILABLE), nothing else.
+    assert {e["extensions"]["reason"] for e in body["errors"]} == {"NOT_AVAILABLE"}
+    listed = {e["node"]["id"] for e in data["studies"]["edges"]}
+    assert world["detailed"] in listed
+    assert data["study"]["report"]["text"] == "Report text."
+    texts = [e["node"]["report"] for e in data["again"]["edges"]
+             if e["node"]["id"] == world["detailed"]]
+    assert texts == [{"text": "Report text."}]
