@@ -83,3 +83,20 @@ SYNC = """query($first: Int, $after: String, $since: DateTime) {
 
 LOGIN = """mutation($u: String!, $p: String!) { loginWithPassword(username: $u, password: $p) {
   __typename ... on LoginSuccess { expiresAt } ... on LoginFailed { reason } } }"""
+
+
+def scenario_requests(m: dict) -> dict[str, tuple[dict, dict[str, str]]]:
+    """One request of each scenario, (JSON body, headers), for the checks that send a single
+    request: the response comparison, the SQL counts and the profiler."""
+    detail_user = next(u for u in m["users"] if u["detail_studies"])
+    bench_ids = {u["user_id"] for u in m["users"]}
+    login_user = next(n for n in range(1, 5001) if n not in bench_ids)
+    return {
+        "list": ({"query": LIST, "variables": {"first": 50}},
+                 {"Cookie": f"{SESSION_COOKIE}={detail_user['token']}"}),
+        "detail": ({"query": DETAIL, "variables": {"id": detail_user["detail_studies"][0]}},
+                   {"Cookie": f"{SESSION_COOKIE}={detail_user['token']}"}),
+        "sync": ({"query": SYNC, "variables": {"first": 500, "since": m["sync_since"]}},
+                 {"Authorization": f"Bearer {m['sync_token']}"}),
+        "login": ({"query": LOGIN, "variables": {"u": username(login_user), "p": PASSWORD}}, {}),
+    }

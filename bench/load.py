@@ -70,6 +70,8 @@ def db_backends_cpu(database: str) -> float:
 class Conn:
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.reader, self.writer = reader, writer
+        self.used = False  # has answered a request: the server may since have closed it idle
+        self.closed = False  # the server said Connection: close
 
     async def request(self, raw: bytes) -> tuple[int, bytes]:
         self.writer.write(raw)
@@ -100,9 +102,7 @@ class Conn:
         else:
             body = await self.reader.read()
             close = True
-        if close:
-            self.close()
-            raise ConnectionResetError("server closed the connection")
+        self.used, self.closed = True, close
         return status, body
 
     def close(self) -> None:
@@ -144,15 +144,30 @@ class Pool:
             self.idle.append(conn)
 
     async def call(self, raw: bytes) -> tuple[int, bytes]:
-        conn = await self.acquire()
-        try:
-            result = await conn.request(raw)
-        except BaseException:
-            conn.close()
-            self.release(None)
-            raise
-        self.release(conn)
-        return result
+        """As HTTP clients do: a kept-alive connection that the server closed while it was idle
+        (uvicorn after 5 s) fails at once, before any answer; the request goes again on a new
+        connection. Its latency still counts from the scheduled time."""
+        while True:
+            conn = await self.acquire()
+            stale = conn.used
+            try:
+                result = await conn.request(raw)
+            except (asyncio.IncompleteReadError, ConnectionError) as exc:
+                conn.close()
+                self.release(None)
+                if stale and not getattr(exc, "partial", b""):
+                    continue
+                raise
+            except BaseException:
+                conn.close()
+                self.release(None)
+                raise
+            if conn.closed:
+                conn.close()
+                self.release(None)
+            else:
+                self.release(conn)
+            return result
 
     def close(self) -> None:
         for conn in self.idle:

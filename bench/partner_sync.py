@@ -24,17 +24,12 @@ import asyncpg
 import httpx
 
 from auth.crypto import Keyring
+from bench.common import SYNC
 from models.db import migrate
 from tests.live import live_server
 
 SECRET = "bench-secret-key-0123456789-abcdefghijklmnop"
 TOKEN = "sgt_bench_" + secrets.token_urlsafe(32)
-SYNC = """query($first: Int, $after: String, $since: DateTime) {
-  studies(first: $first, after: $after, orderBy: UPDATED_AT_ASC,
-          filter: {updatedSince: $since}) {
-    edges { node { id studyInstanceUid accessionNumber studyDate modalities updatedAt
-                   patient { name birthDate } numberOfSeries numberOfInstances reportStatus } }
-    pageInfo { hasNextPage endCursor } } }"""
 START = datetime(2026, 1, 1, tzinfo=UTC)
 
 

@@ -16,23 +16,8 @@ import time
 import httpx
 from pyinstrument import Profiler
 
-from bench.common import DEFAULT_DB, DEFAULT_SERVER, DETAIL, LIST, SECRET, SESSION_COOKIE, SYNC, db_url
+from bench.common import DEFAULT_DB, DEFAULT_SERVER, SECRET, db_url, scenario_requests
 from bench.generate import manifest, refresh_sessions
-
-
-def _request(scenario: str, m: dict) -> tuple[dict, dict, dict]:
-    """(json body, headers, cookies) of the scenario's request, as bench/load.py sends it."""
-    user = m["users"][0]
-    if scenario == "list":
-        return {"query": LIST, "variables": {"first": 50}}, {}, {SESSION_COOKIE: user["token"]}
-    if scenario == "detail":
-        from schema.ids import to_global_id
-        study = user["detail_studies"][0]
-        study = study if isinstance(study, str) else to_global_id("Study", study)
-        return ({"query": DETAIL, "variables": {"id": study}}, {},
-                {SESSION_COOKIE: user["token"]})
-    return ({"query": SYNC, "variables": {"first": 500, "since": m["sync_since"]}},
-            {"Authorization": f"Bearer {m['sync_token']}"}, {})
 
 
 async def main() -> None:
@@ -52,11 +37,15 @@ async def main() -> None:
     settings = Settings(dev=False, secret_key=SECRET, database_url=url, environment="BE",
                         api_points_per_hour=10**9)
     app = create_app(settings)
-    body, headers, cookies = _request(args.scenario, m)
+    from schema.ids import to_global_id
+
+    for user in m["users"]:  # as bench.run writes them into its manifest
+        user["detail_studies"] = [to_global_id("Study", i) for i in user["detail_studies"]]
+    body, headers = scenario_requests(m)[args.scenario]
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 5555))
         async with httpx.AsyncClient(transport=transport, base_url="https://testserver",
-                                     headers=headers, cookies=cookies) as http:
+                                     headers=headers) as http:
             for _ in range(20):  # warm-up: document cache, pool, query plans
                 response = await http.post("/graphql", json=body)
                 assert response.status_code == 200 and "errors" not in response.json(), \

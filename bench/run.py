@@ -32,8 +32,7 @@ from pathlib import Path
 
 import httpx
 
-from bench.common import (DEFAULT_DB, DEFAULT_SERVER, DETAIL, LIST, LOGIN, PASSWORD, ROOT, SECRET,
-                          SESSION_COOKIE, SYNC, db_url, dsn, username)
+from bench.common import DEFAULT_DB, DEFAULT_SERVER, ROOT, SECRET, db_url, dsn, scenario_requests
 from bench.generate import create, database_ready, manifest, refresh_sessions
 
 BENCH = ROOT / "bench"
@@ -107,19 +106,7 @@ def load(server: Server, args, manifest_path: Path, database: str, *extra: str) 
 
 def baseline_sql_per_request(server: Server, m: dict) -> dict:
     """The baseline counts its own statements (GET /bench/sql-count)."""
-    user = m["users"][0]
-    detail_user = next(u for u in m["users"] if u["detail_studies"])
-    bench_ids = {u["user_id"] for u in m["users"]}
-    login_user = next(n for n in range(1, 5001) if n not in bench_ids)
-    cases = {
-        "list": ({"query": LIST, "variables": {"first": 50}},
-                 {"Cookie": f"{SESSION_COOKIE}={user['token']}"}),
-        "detail": ({"query": DETAIL, "variables": {"id": detail_user["detail_studies"][0]}},
-                   {"Cookie": f"{SESSION_COOKIE}={detail_user['token']}"}),
-        "sync": ({"query": SYNC, "variables": {"first": 500, "since": m["sync_since"]}},
-                 {"Authorization": f"Bearer {m['sync_token']}"}),
-        "login": ({"query": LOGIN, "variables": {"u": username(login_user), "p": PASSWORD}}, {}),
-    }
+    cases = scenario_requests(m)
     out = {}
     with httpx.Client(base_url=server.base, timeout=30) as http:
         for name, (body, headers) in cases.items():
@@ -133,15 +120,7 @@ def baseline_sql_per_request(server: Server, m: dict) -> dict:
 def compare_responses(servers: dict[str, Server], m: dict) -> list[str]:
     """Same request to both servers: the JSON must match (a visible check of the baseline)."""
     notes = []
-    user = next(u for u in m["users"] if u["detail_studies"])
-    cases = {
-        "list": ({"query": LIST, "variables": {"first": 50}},
-                 {"Cookie": f"{SESSION_COOKIE}={user['token']}"}),
-        "detail": ({"query": DETAIL, "variables": {"id": user["detail_studies"][0]}},
-                   {"Cookie": f"{SESSION_COOKIE}={user['token']}"}),
-        "sync": ({"query": SYNC, "variables": {"first": 500, "since": m["sync_since"]}},
-                 {"Authorization": f"Bearer {m['sync_token']}"}),
-    }
+    cases = {k: v for k, v in scenario_requests(m).items() if k != "login"}
     for name, (body, headers) in cases.items():
         got = {}
         for kind, server in servers.items():

@@ -22,7 +22,7 @@ import sys
 
 import httpx
 
-from bench.common import DETAIL, LIST, LOGIN, PASSWORD, SECRET, SESSION_COOKIE, SYNC, username
+from bench.common import SECRET, scenario_requests
 
 
 async def capture(db_url: str, manifest: dict, repeat: int, show: bool) -> dict:
@@ -35,19 +35,7 @@ async def capture(db_url: str, manifest: dict, repeat: int, show: bool) -> dict:
                         api_points_per_hour=10**9)
     app = create_app(settings)
     await init_db(db_url, settings.db_pool_size)
-    user = manifest["users"][0]
-    detail_user = next(u for u in manifest["users"] if u["detail_studies"])
-    bench_ids = {u["user_id"] for u in manifest["users"]}
-    login_user = next(n for n in range(1, 5001) if n not in bench_ids)
-    cases = {
-        "list": ({"query": LIST, "variables": {"first": 50}},
-                 {"Cookie": f"{SESSION_COOKIE}={user['token']}"}),
-        "detail": ({"query": DETAIL, "variables": {"id": detail_user["detail_studies"][0]}},
-                   {"Cookie": f"{SESSION_COOKIE}={detail_user['token']}"}),
-        "sync": ({"query": SYNC, "variables": {"first": 500, "since": manifest["sync_since"]}},
-                 {"Authorization": f"Bearer {manifest['sync_token']}"}),
-        "login": ({"query": LOGIN, "variables": {"u": username(login_user), "p": PASSWORD}}, {}),
-    }
+    cases = scenario_requests(manifest)
     out: dict = {}
     statements: dict[str, list[str]] = {}
     try:
