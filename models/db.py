@@ -10,7 +10,7 @@ from typing import Any
 import asyncpg
 from tortoise import Tortoise
 from tortoise.backends.base.client import BaseDBAsyncClient
-from tortoise.connection import get_connections
+from tortoise.connection import connections, get_connections
 from tortoise.exceptions import DBConnectionError
 from tortoise.migrations.api.migrate import migrate as tortoise_migrate
 from tortoise.transactions import in_transaction
@@ -57,6 +57,11 @@ async def migrate(database_url: str) -> None:
 
 async def close_db() -> None:
     await Tortoise.close_connections()
+
+
+def on_postgres() -> bool:
+    """Whether the default connection is PostgreSQL (else SQLite, the development database)."""
+    return connections.get("default").capabilities.dialect == "postgres"
 
 
 class DatabaseUnavailable(RuntimeError):

@@ -6,11 +6,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from tortoise.connection import connections
 from tortoise.expressions import Q
 
 from auth import policy
 from auth.viewer import Anonymous, ApiClientViewer, UserViewer
+from models.db import on_postgres
 from models.studies import Study, StudyCopyTo
 from resolvers import study_candidates as candidates
 from resolvers.dicom import validate_uid
@@ -87,9 +87,14 @@ def _filtered(ctx: Context, f: StudyFilterArgs):
     return query
 
 
-def _after(order: str, key: Any, row_id: int) -> Q:
+def _key_value(order: str, key: Any) -> date | datetime:
+    """A cursor's key as the order's column holds it."""
+    column, _ = ORDERS[order]
+    return date.fromisoformat(key) if column == "study_date" else datetime.fromisoformat(key)
+
+
+def _after(order: str, value: date | datetime, row_id: int) -> Q:
     column, descending = ORDERS[order]
-    value: Any = date.fromisoformat(key) if column == "study_date" else datetime.fromisoformat(key)
     op = "lt" if descending else "gt"
     return Q(**{f"{column}__{op}": value}) | Q(**{column: value, f"id__{op}": row_id})
 
@@ -111,8 +116,9 @@ async def list_studies(
     if after is not None:
         key, row_id = decode_cursor(ctx.keyring, order, after)
         try:
-            query = query.filter(_after(order, key, row_id))
-            keyset = (date.fromisoformat(key), row_id) if order in candidates.ORDERS else None
+            value = _key_value(order, key)
+            query = query.filter(_after(order, value, row_id))
+            keyset = (value, row_id)
         except (ValueError, TypeError):
             raise bad_input("after", "not a cursor of this list") from None
     if participants is not None:
@@ -141,7 +147,7 @@ def _takes_candidates(ctx: Context, f: StudyFilterArgs, order: str) -> bool:
             and order in candidates.ORDERS and f.via in (None, policy.VIA_OWN)
             and f.group_id is None and not f.search and not f.modality
             and f.updated_since is None
-            and connections.get("default").capabilities.dialect == "postgres")
+            and on_postgres())
 
 
 async def _participants(ctx: Context, f: StudyFilterArgs) -> list[int]:

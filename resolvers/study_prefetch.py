@@ -14,10 +14,10 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import orjson
-from tortoise.connection import connections
 from tortoise.expressions import RawSQL
 from tortoise.queryset import QuerySet
 
+from models.db import on_postgres
 from models.studies import ReportVersion, Series, Study
 
 if TYPE_CHECKING:
@@ -63,13 +63,9 @@ _SQL = {
 }
 
 
-def _dialect() -> str:
-    return "postgres" if connections.get("default").capabilities.dialect == "postgres" else "sqlite"
-
-
 def with_wanted(query: QuerySet[Study], wanted: Wanted, copy_to: bool) -> QuerySet[Study]:
     """`query` with the subqueries `wanted` asks for; `copy_to` when visibility needs them."""
-    sql = _SQL[_dialect()]
+    sql = _SQL["postgres" if on_postgres() else "sqlite"]
     extra = {}
     if copy_to and wanted.visibility:
         extra["prefetched_copy_to"] = RawSQL(f"({sql['copy_to']})")

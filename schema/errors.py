@@ -152,7 +152,7 @@ def _argument_in(error: GraphQLError, document: DocumentNode | None) -> str | No
 
 
 def _argument_path(document: DocumentNode, is_target) -> str | None:
-    for argument in _arguments(document):
+    for argument in (n for n in nodes_in(document) if isinstance(n, ArgumentNode)):
         inner = _value_path(argument.value, is_target)
         if inner is not None:
             return argument.name.value + inner
@@ -176,14 +176,13 @@ def _value_path(value: Node, is_target) -> str | None:
     return None
 
 
-def _arguments(document: DocumentNode) -> Iterator[ArgumentNode]:
-    """Every ArgumentNode of the document (fields and directives); iterative, literals nest."""
+def nodes_in(document: DocumentNode) -> Iterator[Node]:
+    """Every node of the document in document order; iterative, as literals may nest deeper
+    than Python's recursion limit."""
     pending: list[Any] = [document]
     while pending:
         node = pending.pop()
-        if isinstance(node, ArgumentNode):
-            yield node
-            continue
+        yield node
         children = []
         for key in getattr(node, "keys", ()):
             child = getattr(node, key, None)

@@ -9,19 +9,20 @@ here, for every field, so no resolver has to.
 from __future__ import annotations
 
 import re
-from collections import OrderedDict
 from collections.abc import Iterator
 from typing import Any
 
 from graphql import (
     DocumentNode,
     GraphQLError,
-    Node,
     OperationDefinitionNode,
     StringValueNode,
 )
 from graphql.utilities import get_operation_ast
 from strawberry.extensions import SchemaExtension
+
+from schema.errors import nodes_in
+from schema.limits import Lru
 
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 MESSAGE = "contains a character that cannot be stored (NUL or an unpaired surrogate)"
@@ -48,35 +49,17 @@ def _bad_path(value: Any) -> str | None:
 # Parsed documents are cached by query text (schema/limits.py), so a repeated query brings the
 # same DocumentNode: its literals are walked once. Keyed by id, holding the document so that
 # the id cannot be reused while the entry lives.
-_LITERALS: OrderedDict[int, tuple[DocumentNode, StringValueNode | None]] = OrderedDict()
-_LITERALS_SIZE = 512
+_LITERALS = Lru()
 
 
 def _bad_literal(document: DocumentNode) -> StringValueNode | None:
-    entry = _LITERALS.get(id(document))
+    entry = _LITERALS.get_fresh(id(document))
     if entry is not None and entry[0] is document:
-        _LITERALS.move_to_end(id(document))
         return entry[1]
-    found = _walk_literals(document)
-    _LITERALS[id(document)] = (document, found)
-    if len(_LITERALS) > _LITERALS_SIZE:
-        _LITERALS.popitem(last=False)
+    found = next((n for n in nodes_in(document) if isinstance(n, StringValueNode)
+                  and _UNSTORABLE.search(n.value)), None)
+    _LITERALS.put(id(document), (document, found))
     return found
-
-
-def _walk_literals(document: DocumentNode) -> StringValueNode | None:
-    """The first string literal holding unstorable text (an iterative walk: literals nest)."""
-    pending: list[Any] = [document]
-    while pending:
-        node = pending.pop()
-        if isinstance(node, StringValueNode) and _UNSTORABLE.search(node.value):
-            return node
-        children = []
-        for key in getattr(node, "keys", ()):
-            child = getattr(node, key, None)
-            children += child if isinstance(child, (list, tuple)) else [child]
-        pending += reversed([c for c in children if isinstance(c, Node)])  # document order
-    return None
 
 
 def unstorable_input(document: DocumentNode, operation_name: str | None,

@@ -60,20 +60,22 @@ class _Analysis:
     validations: dict[tuple[int, tuple[type, ...]], list[GraphQLError]]
 
 
-class _Lru(OrderedDict):
-    def get_fresh(self, key: str) -> _Analysis | None:
+class Lru(OrderedDict):
+    """A dictionary of at most CACHE_SIZE entries that forgets the least recently used."""
+
+    def get_fresh(self, key: Any) -> Any:
         value = self.get(key)
         if value is not None:
             self.move_to_end(key)
         return value
 
-    def put(self, key: str, value: _Analysis) -> None:
+    def put(self, key: Any, value: Any) -> None:
         self[key] = value
         if len(self) > CACHE_SIZE:
             self.popitem(last=False)
 
 
-_CACHE = _Lru()
+_CACHE = Lru()
 
 
 def count_tokens(query: str, stop_after: int) -> tuple[int, int]:

@@ -14,6 +14,19 @@ from tests import dbutil  # noqa: E402
 
 
 @pytest.fixture(scope="session")
+def chromium():
+    """Debian's Chromium for the browser tests; skipped without it, unless CI requires it."""
+    from tests.live import chromium_path
+
+    path = chromium_path()
+    if path is None:
+        if os.environ.get("STUDYGATE_REQUIRE_BROWSER") == "1":
+            pytest.fail("chromium is required (STUDYGATE_REQUIRE_BROWSER=1) but not installed")
+        pytest.skip("chromium is not installed (apt-get install chromium)")
+    return path
+
+
+@pytest.fixture(scope="session")
 def tmp_root():
     with tempfile.TemporaryDirectory(prefix="studygate-tests-") as path:
         yield path

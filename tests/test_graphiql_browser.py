@@ -4,21 +4,7 @@ Headless Chromium (Debian's package) loads /graphql from a real `studygate serve
 that leaves 127.0.0.1 is aborted and recorded, and the test fails if there was one.
 """
 
-import os
-
-import pytest
-
-from tests.live import chromium_path, live_server
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    path = chromium_path()
-    if path is None:
-        if os.environ.get("STUDYGATE_REQUIRE_BROWSER") == "1":
-            pytest.fail("chromium is required (STUDYGATE_REQUIRE_BROWSER=1) but not installed")
-        pytest.skip("chromium is not installed (apt-get install chromium)")
-    return path
+from tests.live import live_server
 
 
 def test_S4_graphiql_runs_a_query_with_only_local_assets(chromium, tmp_path):

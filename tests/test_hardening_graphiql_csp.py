@@ -1,13 +1,10 @@
 """S2/S4: GraphiQL works under the Content-Security-Policy every response carries: a real
 `studygate serve` and headless Chromium, with every CSP violation the browser reports recorded."""
 
-import os
-
 import httpx
-import pytest
 
 from auth.transport import CONTENT_SECURITY_POLICY
-from tests.live import chromium_path, live_server
+from tests.live import live_server
 
 RECORD_VIOLATIONS = """
 window.__cspViolations = [];
@@ -15,16 +12,6 @@ document.addEventListener('securitypolicyviolation', (e) => {
   window.__cspViolations.push(e.violatedDirective + ' ' + e.blockedURI);
 });
 """
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    path = chromium_path()
-    if path is None:
-        if os.environ.get("STUDYGATE_REQUIRE_BROWSER") == "1":
-            pytest.fail("chromium is required (STUDYGATE_REQUIRE_BROWSER=1) but not installed")
-        pytest.skip("chromium is not installed (apt-get install chromium)")
-    return path
 
 
 def test_S2_graphiql_runs_under_the_content_security_policy(chromium, tmp_path):
